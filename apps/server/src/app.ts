@@ -1,0 +1,75 @@
+import { join } from "node:path";
+import { createDb, type DbHandle } from "@omnilink/db";
+import { createTokenService, type DomainContext } from "@omnilink/domain";
+import Fastify, { type FastifyInstance } from "fastify";
+import type { Config } from "./env.js";
+import { installErrorHandlers } from "./errors.js";
+import { registerLegacyRoutes } from "./legacy/routes.js";
+import { resolveJwtSecret } from "./secret.js";
+
+export interface RunningServer {
+  app: FastifyInstance;
+  db: DbHandle;
+  /** http://host:port actually bound (useful with port 0). */
+  url: string;
+  /** Stops accepting, lets in-flight requests finish, then closes the database. Idempotent. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export async function startServer(config: Config): Promise<RunningServer> {
+  const app = Fastify({
+    logger: { level: config.logLevel },
+    bodyLimit: 1024 * 1024,
+    // Close idle keep-alive sockets on shutdown so close() does not wait for browsers.
+    forceCloseConnections: "idle",
+  });
+  let shuttingDown = false;
+  // Responses finished during shutdown close their keep-alive socket, so close() is not held open by idle clients.
+  app.addHook("onSend", async (_request, reply) => {
+    if (shuttingDown) reply.header("connection", "close");
+  });
+  const db = createDb({ databaseUrl: config.databaseUrl, dataDir: join(config.dataDir, "pglite") });
+  try {
+    await db.migrate();
+    const jwt = resolveJwtSecret(config.jwt.secret, config.dataDir);
+    if (jwt.source === "generated") app.log.info({ dataDir: config.dataDir }, "generated a JWT secret in the data folder");
+    if (config.databaseUrl && jwt.source !== "env") {
+      app.log.warn("JWT_SECRET is not set: tokens are signed with a per-node secret; set it when running several nodes");
+    }
+    const ctx: DomainContext = {
+      db: db.db,
+      tokens: createTokenService({ secret: jwt.secret, issuer: config.jwt.issuer, expireHours: config.jwt.expireHours }),
+    };
+
+    app.get("/healthz", async (_request, reply) => {
+      try {
+        await db.ping();
+        return { status: "ok", database: db.driver };
+      } catch (error) {
+        app.log.error({ err: error }, "health check failed");
+        return reply.code(503).send({ status: "unavailable", database: db.driver });
+      }
+    });
+    registerLegacyRoutes(app, ctx);
+    installErrorHandlers(app);
+
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await app.close().catch(() => {});
+    await db.close().catch(() => {});
+    throw error;
+  }
+
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : config.port;
+  const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      shuttingDown = true;
+      await app.close();
+      await db.close();
+    })());
+  return { app, db, url: `http://${host}:${port}`, close, [Symbol.asyncDispose]: close };
+}

@@ -1,0 +1,52 @@
+import { resolve } from "node:path";
+import { z } from "zod";
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v?.trim() ? v.trim() : undefined));
+
+/** The only reader of process.env: everything else receives a validated Config. */
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8000),
+  HOST: z.string().default("0.0.0.0"),
+  DATABASE_URL: optionalString.pipe(z.string().url().optional()),
+  DATA_DIR: z.string().default(".data"),
+  JWT_SECRET: optionalString.pipe(z.string().min(16, "JWT_SECRET must be at least 16 characters").optional()),
+  JWT_ISSUER: z.string().default("OmniLink"),
+  JWT_EXPIRE_HOURS: z.coerce.number().positive().default(24),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  REDIS_URL: optionalString,
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  /** Absolute path of the data folder (PGlite files, the generated JWT secret, uploads). */
+  dataDir: string;
+  jwt: { secret: string | undefined; issuer: string; expireHours: number };
+  logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
+  redisUrl: string | undefined;
+  shutdownTimeoutMs: number;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new Error(`invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: resolve(cwd, e.DATA_DIR),
+    jwt: { secret: e.JWT_SECRET, issuer: e.JWT_ISSUER, expireHours: e.JWT_EXPIRE_HOURS },
+    logLevel: e.LOG_LEVEL,
+    redisUrl: e.REDIS_URL,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,33 @@
+import { AppError, BAD_PARAMS_MESSAGE, ERROR_TABLE, INTERNAL_MESSAGE } from "@omnilink/domain";
+
+/** The legacy response body: `data` is left out when there is none. */
+export interface Envelope {
+  code: number;
+  message: string;
+  data?: unknown;
+}
+
+export const success = (data?: unknown): Envelope =>
+  data === undefined ? { code: 200, message: "Success" } : { code: 200, message: "Success", data };
+
+/** A request body the legacy server could not bind: answered with HTTP 400 (legacy §1.2). */
+export class BindError extends Error {
+  constructor() {
+    super(BAD_PARAMS_MESSAGE);
+  }
+}
+
+/**
+ * Business errors travel in the body with HTTP 200, as the client reads `code`; a missing or bad
+ * token is HTTP 401 (decision D1) so the client's "session expired" redirect works.
+ */
+export function failure(error: unknown): { status: number; body: Envelope; unexpected: boolean } {
+  if (error instanceof BindError) return { status: 400, body: { code: 400, message: BAD_PARAMS_MESSAGE }, unexpected: false };
+  if (error instanceof AppError) {
+    const entry = ERROR_TABLE[error.kind];
+    const status = error.kind === "UNAUTHORIZED" ? 401 : 200;
+    if (error.kind === "INTERNAL") return { status, body: { code: 500, message: INTERNAL_MESSAGE }, unexpected: true };
+    return { status, body: { code: entry.legacy, message: error.message }, unexpected: false };
+  }
+  return { status: 200, body: { code: 500, message: INTERNAL_MESSAGE }, unexpected: true };
+}

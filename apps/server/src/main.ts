@@ -1,0 +1,27 @@
+import { startServer } from "./app.js";
+import { loadConfig } from "./env.js";
+
+const config = loadConfig();
+const server = await startServer(config);
+server.app.log.info({ url: server.url, database: server.db.driver, dataDir: config.dataDir }, "OmniLink server ready");
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  server.app.log.info({ signal }, "shutting down: no new connections, finishing in-flight requests");
+  const timer = setTimeout(() => {
+    server.app.log.error("shutdown timed out; exiting");
+    process.exit(1);
+  }, config.shutdownTimeoutMs);
+  timer.unref();
+  try {
+    await server.close();
+    server.app.log.info("stopped");
+    process.exit(0);
+  } catch (error) {
+    server.app.log.error({ err: error }, "shutdown failed");
+    process.exit(1);
+  }
+}
+for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => void shutdown(signal));

@@ -1,0 +1,3 @@
+export * from "./client.js";
+export * from "./schema/index.js";
+export { isUniqueViolation } from "./errors.js";

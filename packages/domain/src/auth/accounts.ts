@@ -1,0 +1,72 @@
+import { isUniqueViolation, users } from "@omnilink/db";
+import { eq } from "drizzle-orm";
+import type { DomainContext } from "../context.js";
+import { badRequest, conflict, forbidden } from "../errors.js";
+import { newId } from "../ids.js";
+import { hashPassword, verifyPassword } from "./password.js";
+import type { LoginInput, RegisterInput } from "./schemas.js";
+
+export interface UserProfile {
+  uuid: string;
+  username: string;
+  nickname: string;
+  avatar: string;
+  gender: number;
+  birthday: string;
+  signature: string;
+  isAdmin: number;
+  status: number;
+  createdAt: Date;
+}
+
+export interface Session {
+  user: UserProfile;
+  token: string;
+}
+
+const profileColumns = {
+  uuid: users.uuid,
+  username: users.username,
+  nickname: users.nickname,
+  avatar: users.avatar,
+  gender: users.gender,
+  birthday: users.birthday,
+  signature: users.signature,
+  isAdmin: users.isAdmin,
+  status: users.status,
+  createdAt: users.createdAt,
+};
+
+export async function register(ctx: DomainContext, input: RegisterInput): Promise<Session> {
+  const passwordHash = await hashPassword(input.password, ctx.scryptCost);
+  try {
+    const [user] = await ctx.db
+      .insert(users)
+      .values({ uuid: newId("U"), username: input.username, nickname: input.nickname, passwordHash })
+      .returning(profileColumns);
+    if (!user) throw new Error("insert returned no row");
+    return { user, token: await ctx.tokens.sign(user) };
+  } catch (error) {
+    if (isUniqueViolation(error, "user_info_username_key")) throw conflict("用户已存在");
+    throw error;
+  }
+}
+
+/** Checks in the legacy order: unknown user, disabled (before the password), wrong password. */
+export async function login(ctx: DomainContext, input: LoginInput): Promise<Session> {
+  const [row] = await ctx.db
+    .select({ ...profileColumns, passwordHash: users.passwordHash })
+    .from(users)
+    .where(eq(users.username, input.username))
+    .limit(1);
+  if (!row) throw badRequest("用户不存在");
+  if (row.status !== 0) throw forbidden("用户已被禁用");
+  if (!(await verifyPassword(input.password, row.passwordHash))) throw badRequest("密码错误");
+  const { passwordHash: _hash, ...user } = row;
+  return { user, token: await ctx.tokens.sign(user) };
+}
+
+export async function getProfile(ctx: DomainContext, uuid: string): Promise<UserProfile | undefined> {
+  const [row] = await ctx.db.select(profileColumns).from(users).where(eq(users.uuid, uuid)).limit(1);
+  return row;
+}

@@ -1,0 +1,48 @@
+/**
+ * The one error vocabulary. Every transport maps a kind through ERROR_TABLE: tRPC code, HTTP
+ * status, and the numeric `code` of the legacy envelope. Messages are user-facing (the legacy
+ * client shows them verbatim), so they are the legacy texts where one exists.
+ */
+export type ErrorKind =
+  | "BAD_REQUEST"
+  | "UNAUTHORIZED"
+  | "FORBIDDEN"
+  | "NOT_FOUND"
+  | "CONFLICT"
+  | "PAYLOAD_TOO_LARGE"
+  | "RATE_LIMITED"
+  | "INTERNAL";
+
+export const ERROR_TABLE = {
+  BAD_REQUEST: { trpc: "BAD_REQUEST", http: 400, legacy: 400 },
+  UNAUTHORIZED: { trpc: "UNAUTHORIZED", http: 401, legacy: 401 },
+  FORBIDDEN: { trpc: "FORBIDDEN", http: 403, legacy: 403 },
+  NOT_FOUND: { trpc: "NOT_FOUND", http: 404, legacy: 404 },
+  // The legacy backend reported conflicts ("用户已存在", "已在群聊中") as 400.
+  CONFLICT: { trpc: "CONFLICT", http: 409, legacy: 400 },
+  PAYLOAD_TOO_LARGE: { trpc: "PAYLOAD_TOO_LARGE", http: 413, legacy: 400 },
+  RATE_LIMITED: { trpc: "TOO_MANY_REQUESTS", http: 429, legacy: 429 },
+  INTERNAL: { trpc: "INTERNAL_SERVER_ERROR", http: 500, legacy: 500 },
+} as const satisfies Record<ErrorKind, { trpc: string; http: number; legacy: number }>;
+
+export const INTERNAL_MESSAGE = "系统错误，请联系工作人员";
+export const BAD_PARAMS_MESSAGE = "参数错误";
+
+export class AppError extends Error {
+  override readonly name = "AppError";
+  constructor(
+    readonly kind: ErrorKind,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export const badRequest = (message: string = BAD_PARAMS_MESSAGE) => new AppError("BAD_REQUEST", message);
+export const unauthorized = (message = "invalid token") => new AppError("UNAUTHORIZED", message);
+export const forbidden = (message: string) => new AppError("FORBIDDEN", message);
+export const notFound = (message: string) => new AppError("NOT_FOUND", message);
+export const conflict = (message: string) => new AppError("CONFLICT", message);
+
+export const isAppError = (error: unknown): error is AppError => error instanceof AppError;
