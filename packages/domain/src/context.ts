@@ -1,6 +1,36 @@
 import type { Db } from "@omnilink/db";
 import type { ScryptCost } from "./auth/password.js";
 import type { TokenService } from "./auth/tokens.js";
+import type { EventBus } from "./realtime/bus.js";
+import type { StreamDispatcher } from "./realtime/dispatcher.js";
+import type { RateLimiter } from "./messages/rate-limit.js";
+
+/** The subset of pino the domain uses, so tests can pass a silent one. */
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface Limits {
+  /** Largest text content, in UTF-8 bytes. */
+  maxMessageBytes: number;
+  /** Most active members a group may have (owner included). */
+  maxGroupMembers: number;
+  /** Per-group send rate: a burst, refilled at `perSecond`. */
+  groupSendBurst: number;
+  groupSendPerSecond: number;
+  /** Items a subscriber may have waiting before it is disconnected as too slow. */
+  maxSubscriberQueue: number;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  maxMessageBytes: 64 * 1024,
+  maxGroupMembers: 2000,
+  groupSendBurst: 200,
+  groupSendPerSecond: 100,
+  maxSubscriberQueue: 5000,
+};
 
 /** Everything a domain function needs, built once at start-up and passed in (no singletons). */
 export interface DomainContext {
@@ -8,4 +38,11 @@ export interface DomainContext {
   tokens: TokenService;
   /** Password hashing cost; tests may pass a cheaper one. */
   scryptCost?: ScryptCost;
+  /** Wakes every node after a commit (in memory for one node, Redis for several). */
+  bus: EventBus;
+  /** This node's ordered view of the stream and its local subscribers. */
+  dispatcher: StreamDispatcher;
+  limits: Limits;
+  rateLimiter: RateLimiter;
+  log: Logger;
 }

@@ -1,5 +1,4 @@
 import { users } from "@omnilink/db";
-import type { TestDb } from "@omnilink/db/testing";
 import { eq } from "drizzle-orm";
 import { SignJWT, decodeJwt } from "jose";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
@@ -8,15 +7,16 @@ import { login, register } from "../src/auth/accounts.js";
 import { registerInput } from "../src/auth/schemas.js";
 import type { DomainContext } from "../src/context.js";
 import { AppError } from "../src/errors.js";
-import { createTestContext } from "./helpers.js";
+import { createTestContext, type TestContext } from "./helpers.js";
 
 let ctx: DomainContext;
-let testDb: TestDb;
+let t: TestContext;
 beforeAll(async () => {
-  ({ ctx, testDb } = await createTestContext());
+  t = await createTestContext();
+  ctx = t.ctx;
 });
 afterAll(async () => {
-  await testDb.dispose();
+  await t.dispose();
 });
 afterEach(() => {
   vi.useRealTimers();

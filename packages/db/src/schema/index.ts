@@ -5,3 +5,4 @@ export * from "./groups.js";
 export * from "./conversations.js";
 export * from "./sessions.js";
 export * from "./messages.js";
+export * from "./events.js";

@@ -64,6 +64,8 @@ export const messages = pgTable(
     unique("message_sender_client_msg_key").on(t.sendId, t.conversationId, t.clientMsgId),
     index("message_receive_id_created_at_idx").on(t.receiveId, t.createdAt),
     index("message_session_id_created_at_idx").on(t.sessionId, t.createdAt),
+    // Resume: "this user's conversations, after stream id X" without scanning other conversations.
+    index("message_conversation_id_id_idx").on(t.conversationId, t.id),
     check("message_seq_check", sql`${t.seq} > 0`),
     check("message_type_check", sql`${t.type} between 0 and 3`),
   ],

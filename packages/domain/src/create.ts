@@ -1,0 +1,38 @@
+import type { Db } from "@omnilink/db";
+import type { ScryptCost } from "./auth/password.js";
+import type { TokenService } from "./auth/tokens.js";
+import { DEFAULT_LIMITS, type DomainContext, type Limits, type Logger } from "./context.js";
+import { createRateLimiter } from "./messages/rate-limit.js";
+import { createMemoryBus, type EventBus } from "./realtime/bus.js";
+import { StreamDispatcher } from "./realtime/dispatcher.js";
+
+export interface DomainOptions {
+  db: Db;
+  tokens: TokenService;
+  bus?: EventBus;
+  limits?: Partial<Limits>;
+  log?: Logger;
+  scryptCost?: ScryptCost;
+}
+
+const silent: Logger = { info: () => {}, warn: () => {}, error: () => {} };
+
+/** Builds the context and starts this node's dispatcher; `stop()` detaches it from the bus. */
+export async function createDomain(options: DomainOptions): Promise<DomainContext & { stop(): Promise<void> }> {
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const log = options.log ?? silent;
+  const bus = options.bus ?? createMemoryBus();
+  const dispatcher = new StreamDispatcher(options.db, bus, { log });
+  await dispatcher.start();
+  return {
+    db: options.db,
+    tokens: options.tokens,
+    ...(options.scryptCost ? { scryptCost: options.scryptCost } : {}),
+    bus,
+    dispatcher,
+    limits,
+    rateLimiter: createRateLimiter(limits.groupSendBurst, limits.groupSendPerSecond),
+    log,
+    stop: () => dispatcher.stop(),
+  };
+}

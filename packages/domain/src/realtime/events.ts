@@ -1,0 +1,85 @@
+/**
+ * What the live stream carries. Every item has a stream id (from event_stream_seq): ids follow
+ * commit order, so "everything after id X" is a complete, ordered resume point.
+ */
+
+export interface MessageView {
+  /** Stream id. */
+  id: number;
+  uuid: string;
+  conversationId: string;
+  seq: number;
+  /** Legacy: the sender's session uuid for private messages, "" for group messages. */
+  sessionId: string;
+  type: number;
+  content: string;
+  url: string;
+  sendId: string;
+  sendName: string;
+  sendAvatar: string;
+  /** The peer user (private) or the group. */
+  receiveId: string;
+  fileType: string;
+  fileName: string;
+  fileSize: string;
+  mentionedUserIds: string[];
+  mentionAll: boolean;
+  clientMsgId: string | null;
+  createdAt: Date;
+}
+
+export type RequestKind = "friend" | "join";
+
+/** Event bodies by type. Membership-changing types list the users they affect. */
+export interface EventPayloads {
+  "group.created": { name: string; ownerId: string; memberIds: string[] };
+  "group.updated": { changes: { name?: string; notice?: string; avatar?: string; addMode?: number } };
+  "group.dismissed": { by: string };
+  "owner.transferred": { from: string; to: string };
+  "member.joined": { userIds: string[]; by: string; via: "invite" | "approval" };
+  "member.left": { userId: string };
+  "member.removed": { userIds: string[]; by: string };
+  "member.muted": { userId: string; by: string };
+  "member.unmuted": { userId: string; by: string };
+  "request.created": { applyId: string; kind: RequestKind; applicantId: string; targetId: string; message: string; invitedBy: string | null };
+  "request.decided": { applyId: string; kind: RequestKind; applicantId: string; targetId: string; approved: boolean; by: string };
+  "friend.removed": { by: string; userId: string };
+}
+
+export type EventType = keyof EventPayloads;
+
+export interface StreamEventView<T extends EventType = EventType> {
+  id: number;
+  type: T;
+  /** Delivered to the group's active members when set. */
+  groupId: string | null;
+  /** Delivered to these users too (the affected or addressed users). */
+  userIds: string[];
+  payload: EventPayloads[T];
+  createdAt: Date;
+}
+
+export type StreamItem = { kind: "message"; id: number; message: MessageView } | { kind: "event"; id: number; event: StreamEventView };
+
+/**
+ * How an event changes who belongs to its group, applied in stream order by every node. Every
+ * membership-changing event also lists the affected users in `userIds`, so they hear it.
+ */
+export function membershipEffect(event: StreamEventView): { joined: string[]; removed: string[]; dismissed: boolean } {
+  const none = { joined: [], removed: [], dismissed: false };
+  switch (event.type) {
+    case "group.created":
+      return { ...none, joined: (event.payload as EventPayloads["group.created"]).memberIds };
+    case "member.joined":
+      return { ...none, joined: (event.payload as EventPayloads["member.joined"]).userIds };
+    case "member.left":
+      return { ...none, removed: [(event.payload as EventPayloads["member.left"]).userId] };
+    case "member.removed":
+      return { ...none, removed: (event.payload as EventPayloads["member.removed"]).userIds };
+    case "group.dismissed":
+      // A dismissal names every member in userIds.
+      return { ...none, removed: event.userIds, dismissed: true };
+    default:
+      return none;
+  }
+}
