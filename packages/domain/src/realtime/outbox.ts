@@ -38,7 +38,7 @@ export class Outbox {
       .returning();
     if (!row) throw new Error("stream_event insert returned no row");
     const event: StreamEventView<T> = { id: row.id, type, groupId: row.groupId, userIds: row.userIds, payload, createdAt: row.createdAt };
-    this.items.push({ kind: "event", id: event.id, event: event as StreamEventView });
+    this.items.push({ kind: "event", id: event.id, event: event });
     return event;
   }
 
