@@ -12,3 +12,6 @@ export * from "./realtime/dispatcher.js";
 export * from "./realtime/outbox.js";
 export * from "./realtime/subscribe.js";
 export * from "./messages/rate-limit.js";
+export * from "./sessions/ensure.js";
+export * from "./groups/index.js";
+export * from "./contacts/index.js";
