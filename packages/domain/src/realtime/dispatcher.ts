@@ -102,12 +102,13 @@ export class StreamDispatcher {
    * backfills up to it from the database.
    */
   activate(sub: LocalSubscriber, groupIds: string[]): number {
+    const deltas = sub.deltas ?? [];
+    sub.deltas = undefined;
     for (const g of groupIds) this.join(sub, g);
-    for (const d of sub.deltas ?? []) {
+    for (const d of deltas) {
       if (d.joined) this.join(sub, d.groupId);
       else this.leave(sub, d.groupId);
     }
-    sub.deltas = undefined;
     return this.delivered;
   }
 

@@ -30,15 +30,19 @@ export interface SessionSeed {
    * joining does not count as unread). On an existing row it only ever moves read_seq forward.
    */
   readSeq?: number;
+  /** False: leave an existing row alone (e.g. the peer's side of a chat I open must stay hidden if they hid it). */
+  reveal?: boolean;
 }
 
 /**
  * Creates the viewer's session, or makes an existing one visible again. Idempotent and safe under
  * concurrency (UNIQUE(send_id, receive_id) + ON CONFLICT). Returns the session uuid.
  */
-export async function ensureSession(q: Queryable, seed: SessionSeed): Promise<string> {
+export async function ensureSession(q: Queryable, seed: SessionSeed & { reveal?: true }): Promise<string>;
+export async function ensureSession(q: Queryable, seed: SessionSeed & { reveal: false }): Promise<undefined>;
+export async function ensureSession(q: Queryable, seed: SessionSeed): Promise<string | undefined> {
   const readSeq = seed.readSeq ?? 0;
-  const [row] = await q
+  const insert = q
     .insert(sessions)
     .values({
       uuid: newId("S"),
@@ -48,7 +52,12 @@ export async function ensureSession(q: Queryable, seed: SessionSeed): Promise<st
       receiveName: seed.name.slice(0, 64),
       avatar: seed.avatar,
       readSeq,
-    })
+    });
+  if (seed.reveal === false) {
+    await insert.onConflictDoNothing();
+    return undefined;
+  }
+  const [row] = await insert
     .onConflictDoUpdate({
       target: [sessions.sendId, sessions.receiveId],
       set: { hiddenSeq: null, readSeq: sql`greatest(${sessions.readSeq}, ${readSeq})`, updatedAt: sql`now()` },

@@ -1,0 +1,42 @@
+import { z } from "zod";
+
+const id = z.string().trim().min(1, "参数错误").max(20, "参数错误");
+
+export const sendMessageInput = z.object({
+  /** A user id (private) or a group id (G…). */
+  receiveId: id,
+  /** 0 text, 1 voice/image, 2 file, 3 call. */
+  type: z.number().int().min(0).max(3).default(0),
+  content: z.string().default(""),
+  url: z.string().max(1024).default(""),
+  fileType: z.string().max(255).default(""),
+  fileName: z.string().max(255).default(""),
+  fileSize: z.string().max(32).default(""),
+  mentionedUserIds: z.array(z.string().max(20)).max(200).default([]),
+  mentionAll: z.boolean().default(false),
+  /** Sender-chosen id: a retry with the same one returns the original message. */
+  clientMsgId: z.string().trim().min(1).max(64).optional(),
+  /** Legacy private path: when set it must be the sender's session with the peer. */
+  sessionId: z.string().max(20).default(""),
+});
+export type SendMessageInput = z.infer<typeof sendMessageInput>;
+
+export const historyInput = z
+  .object({
+    peerId: id,
+    /** Messages with a smaller seq (scrolling up). */
+    beforeSeq: z.number().int().positive().optional(),
+    /** Messages with a larger seq (catching up). */
+    afterSeq: z.number().int().min(0).optional(),
+    limit: z.number().int().min(1).max(200).default(50),
+  })
+  .refine((v) => v.beforeSeq === undefined || v.afterSeq === undefined, "beforeSeq 与 afterSeq 只能给一个");
+export type HistoryInput = z.infer<typeof historyInput>;
+
+/** The legacy offset form; out-of-range values are clamped as the old server did. */
+export const historyPageInput = z.object({
+  peerId: id,
+  page: z.number().int().catch(1).default(1),
+  pageSize: z.number().int().catch(20).default(20),
+});
+export type HistoryPageInput = z.infer<typeof historyPageInput>;

@@ -1,0 +1,87 @@
+import { ContactType, contacts, conversations, groups, GroupStatus, sessions, users } from "@omnilink/db";
+import { and, desc, eq, gt, inArray, isNull, like, not, or, sql, type SQL } from "drizzle-orm";
+import type { DomainContext } from "../context.js";
+import type { ListSessionsInput } from "./schemas.js";
+
+export interface SessionItem {
+  sessionId: string;
+  peerId: string;
+  peerType: "U" | "G";
+  /** The group's or user's current name (falling back to the snapshot taken at creation). */
+  peerName: string;
+  peerAvatar: string;
+  lastMessage: string;
+  lastMessageAt: Date | null;
+  /** Last activity: the last message's time, else when the session was created. */
+  updatedAt: Date;
+  lastSeq: number;
+  readSeq: number;
+  unreadCount: number;
+}
+
+const isGroupPeer = like(sessions.receiveId, "G%");
+
+/**
+ * The viewer's sessions with unread = last_seq − read_seq, newest activity first, in one query.
+ * Group sessions show only while the viewer is an active member of a normal group; hidden
+ * sessions come back once the conversation moves past the point they were hidden at.
+ */
+export async function listSessions(ctx: DomainContext, userId: string, input: ListSessionsInput = { kind: "all" }, extra?: SQL) {
+  const activity = sql<Date>`coalesce(${conversations.lastMessageAt}, ${sessions.createdAt})`;
+  const rows = await ctx.db
+    .select({
+      sessionId: sessions.uuid,
+      peerId: sessions.receiveId,
+      snapshotName: sessions.receiveName,
+      snapshotAvatar: sessions.avatar,
+      readSeq: sessions.readSeq,
+      createdAt: sessions.createdAt,
+      lastSeq: conversations.lastSeq,
+      lastMessage: conversations.lastMessage,
+      lastMessageAt: conversations.lastMessageAt,
+      groupName: groups.name,
+      groupAvatar: groups.avatar,
+      nickname: users.nickname,
+      username: users.username,
+      userAvatar: users.avatar,
+    })
+    .from(sessions)
+    .innerJoin(conversations, eq(conversations.id, sessions.conversationId))
+    .leftJoin(groups, eq(groups.uuid, sessions.receiveId))
+    .leftJoin(users, eq(users.uuid, sessions.receiveId))
+    .leftJoin(
+      contacts,
+      and(eq(contacts.userId, sessions.sendId), eq(contacts.contactId, sessions.receiveId), eq(contacts.contactType, ContactType.group)),
+    )
+    .where(
+      and(
+        eq(sessions.sendId, userId),
+        or(isNull(sessions.hiddenSeq), gt(conversations.lastSeq, sessions.hiddenSeq)),
+        input.kind === "group" ? isGroupPeer : input.kind === "private" ? not(isGroupPeer) : undefined,
+        or(not(isGroupPeer), and(inArray(contacts.status, [0, 5]), eq(groups.status, GroupStatus.normal))),
+        extra,
+      ),
+    )
+    .orderBy(desc(activity), desc(sessions.id));
+  return rows.map(
+    (r): SessionItem => ({
+      sessionId: r.sessionId,
+      peerId: r.peerId,
+      peerType: r.peerId.startsWith("G") ? "G" : "U",
+      peerName: r.groupName ?? (r.nickname || r.username || r.snapshotName),
+      peerAvatar: r.groupAvatar ?? r.userAvatar ?? r.snapshotAvatar,
+      lastMessage: r.lastMessage,
+      lastMessageAt: r.lastMessageAt,
+      updatedAt: r.lastMessageAt ?? r.createdAt,
+      lastSeq: r.lastSeq,
+      readSeq: r.readSeq,
+      unreadCount: Math.max(0, r.lastSeq - r.readSeq),
+    }),
+  );
+}
+
+/** One session of the viewer by peer, shaped like a list item (hidden or not). */
+export async function getSessionItem(ctx: DomainContext, userId: string, peerId: string): Promise<SessionItem | undefined> {
+  const [item] = await listSessions(ctx, userId, { kind: "all" }, eq(sessions.receiveId, peerId));
+  return item;
+}
