@@ -1,18 +1,21 @@
 import { join } from "node:path";
 import { createDb, type DbHandle } from "@omnilink/db";
-import { createTokenService, type DomainContext } from "@omnilink/domain";
+import { createDomain, createTokenService, type DomainContext } from "@omnilink/domain";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { Config } from "./env.js";
 import { installErrorHandlers } from "./errors.js";
 import { registerLegacyRoutes } from "./legacy/routes.js";
 import { resolveJwtSecret } from "./secret.js";
+import { registerTrpc } from "./trpc.js";
+import { createWebSocketRouter } from "./websockets.js";
 
 export interface RunningServer {
   app: FastifyInstance;
   db: DbHandle;
+  domain: DomainContext;
   /** http://host:port actually bound (useful with port 0). */
   url: string;
-  /** Stops accepting, lets in-flight requests finish, then closes the database. Idempotent. */
+  /** Tells WebSocket clients to reconnect, stops accepting, lets in-flight requests finish, closes the database. Idempotent. */
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -30,6 +33,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     if (shuttingDown) reply.header("connection", "close");
   });
   const db = createDb({ databaseUrl: config.databaseUrl, dataDir: join(config.dataDir, "pglite") });
+  const stops: Array<() => Promise<void>> = [];
+  let domain: DomainContext & { stop(): Promise<void> };
   try {
     await db.migrate();
     const jwt = resolveJwtSecret(config.jwt.secret, config.dataDir);
@@ -37,10 +42,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
     if (config.databaseUrl && jwt.source !== "env") {
       app.log.warn("JWT_SECRET is not set: tokens are signed with a per-node secret; set it when running several nodes");
     }
-    const ctx: DomainContext = {
+    domain = await createDomain({
       db: db.db,
       tokens: createTokenService({ secret: jwt.secret, issuer: config.jwt.issuer, expireHours: config.jwt.expireHours }),
-    };
+      limits: config.limits,
+      log: app.log,
+    });
+    stops.push(() => domain.stop());
 
     app.get("/healthz", async (_request, reply) => {
       try {
@@ -51,12 +59,19 @@ export async function startServer(config: Config): Promise<RunningServer> {
         return reply.code(503).send({ status: "unavailable", database: db.driver });
       }
     });
-    registerLegacyRoutes(app, ctx);
+    const sockets = createWebSocketRouter(app, config.maxSocketBufferBytes);
+    const trpcWs = await registerTrpc(app, domain, sockets.serve("/trpc"), config.wsPingMs);
+    stops.unshift(async () => {
+      trpcWs.broadcastReconnectNotification();
+      await sockets.close();
+    });
+    registerLegacyRoutes(app, domain);
     installErrorHandlers(app);
 
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
     await app.close().catch(() => {});
+    for (const stop of stops) await stop().catch(() => {});
     await db.close().catch(() => {});
     throw error;
   }
@@ -68,8 +83,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const close = () =>
     (closing ??= (async () => {
       shuttingDown = true;
+      for (const stop of stops) await stop();
       await app.close();
       await db.close();
     })());
-  return { app, db, url: `http://${host}:${port}`, close, [Symbol.asyncDispose]: close };
+  return { app, db, domain, url: `http://${host}:${port}`, close, [Symbol.asyncDispose]: close };
 }

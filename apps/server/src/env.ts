@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import type { Limits } from "@omnilink/domain";
 import { z } from "zod";
 
 const optionalString = z
@@ -18,6 +19,13 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   REDIS_URL: optionalString,
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  MAX_MESSAGE_BYTES: z.coerce.number().int().positive().default(64 * 1024),
+  MAX_GROUP_MEMBERS: z.coerce.number().int().min(2).default(2000),
+  GROUP_SEND_BURST: z.coerce.number().int().positive().default(200),
+  GROUP_SEND_PER_SECOND: z.coerce.number().positive().default(100),
+  MAX_SUBSCRIBER_QUEUE: z.coerce.number().int().positive().default(5000),
+  MAX_SOCKET_BUFFER_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024),
+  WS_PING_MS: z.coerce.number().int().positive().default(25_000),
 });
 
 export interface Config {
@@ -30,6 +38,11 @@ export interface Config {
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
   redisUrl: string | undefined;
   shutdownTimeoutMs: number;
+  limits: Limits;
+  /** A WebSocket whose unsent data passes this is closed as too slow. */
+  maxSocketBufferBytes: number;
+  /** Interval of WebSocket pings (legacy /wss and tRPC). */
+  wsPingMs: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
@@ -48,5 +61,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     logLevel: e.LOG_LEVEL,
     redisUrl: e.REDIS_URL,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    limits: {
+      maxMessageBytes: e.MAX_MESSAGE_BYTES,
+      maxGroupMembers: e.MAX_GROUP_MEMBERS,
+      groupSendBurst: e.GROUP_SEND_BURST,
+      groupSendPerSecond: e.GROUP_SEND_PER_SECOND,
+      maxSubscriberQueue: e.MAX_SUBSCRIBER_QUEUE,
+    },
+    maxSocketBufferBytes: e.MAX_SOCKET_BUFFER_BYTES,
+    wsPingMs: e.WS_PING_MS,
   };
 }

@@ -1,0 +1,17 @@
+import type { DomainContext } from "@omnilink/domain";
+import type { ApiContext } from "./trpc.js";
+
+/** Builds the per-request (HTTP) or per-connection (WebSocket) context from a bearer token. */
+export async function createApiContext(domain: DomainContext, token: string | null | undefined): Promise<ApiContext> {
+  if (!token) return { domain, user: null };
+  try {
+    return { domain, user: await domain.tokens.verify(token) };
+  } catch {
+    return { domain, user: null };
+  }
+}
+
+/** `Bearer <token>` (case-sensitive, one space), as the legacy middleware required. */
+export function bearerToken(header: string | undefined): string | null {
+  return header?.startsWith("Bearer ") ? header.slice(7).trim() || null : null;
+}

@@ -1,0 +1,52 @@
+import { AppError, ERROR_TABLE, INTERNAL_MESSAGE, type DomainContext, type Identity } from "@omnilink/domain";
+import { initTRPC, TRPCError } from "@trpc/server";
+import superjson from "superjson";
+import { ZodError } from "zod";
+
+export interface ApiContext {
+  domain: DomainContext;
+  /** The caller, from a verified token; null when none or invalid was sent. */
+  user: Identity | null;
+}
+
+const t = initTRPC.context<ApiContext>().create({
+  transformer: superjson,
+  errorFormatter({ shape, error }) {
+    const zod = error.cause instanceof ZodError ? error.cause : undefined;
+    const internal = error.code === "INTERNAL_SERVER_ERROR";
+    return {
+      ...shape,
+      // Internal failures never leak their text; validation failures say what is wrong.
+      message: internal ? INTERNAL_MESSAGE : (zod?.issues[0]?.message ?? shape.message),
+      data: {
+        ...shape.data,
+        stack: undefined,
+        appCode: error.cause instanceof AppError ? error.cause.kind : internal ? "INTERNAL" : undefined,
+        issues: zod?.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
+      },
+    };
+  },
+});
+
+/** Domain errors become tRPC errors with the code of ERROR_TABLE; anything else is logged as internal. */
+const errorMapping = t.middleware(async ({ next, ctx, path }) => {
+  const result = await next();
+  if (!result.ok) {
+    const cause = result.error.cause;
+    if (cause instanceof AppError) {
+      throw new TRPCError({ code: ERROR_TABLE[cause.kind].trpc, message: cause.message, cause });
+    }
+    if (result.error.code === "INTERNAL_SERVER_ERROR") ctx.domain.log.error({ err: cause ?? result.error, path }, "procedure failed");
+  }
+  return result;
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+export const publicProcedure = t.procedure.use(errorMapping);
+
+/** The caller's identity comes from the token only; handlers read it from ctx.user. */
+export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: "missing or invalid authorization header" });
+  return next({ ctx: { ...ctx, user: ctx.user } });
+});
