@@ -8,6 +8,7 @@ import { registerLegacyRoutes } from "./legacy/routes.js";
 import { resolveJwtSecret } from "./secret.js";
 import { registerTrpc } from "./trpc.js";
 import { createWebSocketRouter } from "./websockets.js";
+import { createLegacySocketServer } from "./wss/legacy-socket.js";
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -61,6 +62,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     });
     const sockets = createWebSocketRouter(app, config.maxSocketBufferBytes);
     const trpcWs = await registerTrpc(app, domain, sockets.serve("/trpc"), config.wsPingMs);
+    const legacySockets = createLegacySocketServer(domain, app.log, config.wsPingMs);
+    sockets.serve("/wss", legacySockets.accept);
     stops.unshift(async () => {
       trpcWs.broadcastReconnectNotification();
       await sockets.close();

@@ -1,5 +1,5 @@
 import {
-  applyIdInput,
+  joinDecisionInput,
   applyToJoinGroup,
   applyToJoinInput,
   approveJoinRequest,
@@ -36,8 +36,12 @@ export const groupsRouter = router({
   invite: protectedProcedure.input(inviteMembersInput).mutation(({ ctx, input }) => inviteMembers(ctx.domain, ctx.user.uuid, input)),
   requestJoin: protectedProcedure.input(applyToJoinInput).mutation(({ ctx, input }) => applyToJoinGroup(ctx.domain, ctx.user.uuid, input)),
   joinRequests: protectedProcedure.input(groupIdInput).query(({ ctx, input }) => listJoinRequests(ctx.domain, ctx.user.uuid, input.groupId)),
-  approve: protectedProcedure.input(applyIdInput).mutation(({ ctx, input }) => approveJoinRequest(ctx.domain, ctx.user.uuid, input.applyId)),
-  reject: protectedProcedure.input(applyIdInput).mutation(({ ctx, input }) => rejectJoinRequest(ctx.domain, ctx.user.uuid, input.applyId)),
+  approve: protectedProcedure
+    .input(joinDecisionInput)
+    .mutation(({ ctx, input }) => approveJoinRequest(ctx.domain, ctx.user.uuid, input.applyId, input.groupId)),
+  reject: protectedProcedure
+    .input(joinDecisionInput)
+    .mutation(({ ctx, input }) => rejectJoinRequest(ctx.domain, ctx.user.uuid, input.applyId, input.groupId)),
   leave: protectedProcedure.input(groupIdInput).mutation(({ ctx, input }) => leaveGroup(ctx.domain, ctx.user.uuid, input.groupId)),
   removeMembers: protectedProcedure.input(removeMembersInput).mutation(({ ctx, input }) => removeMembers(ctx.domain, ctx.user.uuid, input)),
   setMuted: protectedProcedure.input(setMemberMutedInput).mutation(({ ctx, input }) => setMemberMuted(ctx.domain, ctx.user.uuid, input)),

@@ -1,0 +1,168 @@
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { users } from "@omnilink/db";
+import {
+  AppError,
+  BAD_PARAMS_MESSAGE,
+  ERROR_TABLE,
+  INTERNAL_MESSAGE,
+  findSession,
+  getProfile,
+  sendMessage,
+  sendMessageInput,
+  userStream,
+  type DomainContext,
+  type StreamItem,
+} from "@omnilink/domain";
+import { eq, sql } from "drizzle-orm";
+import type { FastifyBaseLogger } from "fastify";
+import type { WebSocket, WebSocketServer } from "ws";
+import { clientFrame } from "./client-frame.js";
+import { errorFrame, eventFrame, messageFrame } from "./frames.js";
+
+function refuse(socket: Duplex, status: 400 | 401): void {
+  const text = status === 400 ? "Bad Request" : "Unauthorized";
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+/**
+ * The legacy `/wss` protocol (contract §3, decisions D2, D3, D14, D15): a valid token whose uuid
+ * is `client_id` is required; several connections per user; every frame a user should hear
+ * comes from the same ordered stream as the tRPC subscription; WebSocket pings keep it alive.
+ */
+export function createLegacySocketServer(domain: DomainContext, log: FastifyBaseLogger, pingMs: number) {
+  /** This node's legacy connections per user, for error frames to all of a sender's connections. */
+  const connections = new Map<string, Set<WebSocket>>();
+
+  async function accept(req: IncomingMessage, socket: Duplex, head: Buffer, wss: WebSocketServer): Promise<void> {
+    socket.on("error", () => socket.destroy());
+    const query = new URL(req.url ?? "/", "http://localhost").searchParams;
+    const clientId = query.get("client_id") ?? "";
+    const token = query.get("token") ?? "";
+    if (!clientId) return refuse(socket, 400);
+    if (!token) return refuse(socket, 401);
+    try {
+      const identity = await domain.tokens.verify(token);
+      if (identity.uuid !== clientId) return refuse(socket, 401);
+      const user = await getProfile(domain, clientId);
+      if (!user || user.status !== 0) return refuse(socket, 401);
+    } catch {
+      return refuse(socket, 401);
+    }
+    if (socket.destroyed) return;
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, clientId));
+  }
+
+  function onConnection(ws: WebSocket, userId: string): void {
+    let set = connections.get(userId);
+    if (!set) connections.set(userId, (set = new Set()));
+    set.add(ws);
+    void touchPresence(userId, "online");
+    const abort = new AbortController();
+    const sessionOf = new Map<string, string>();
+
+    void (async () => {
+      try {
+        for await (const item of userStream(domain, userId, { signal: abort.signal })) {
+          const frame = await toFrame(item, userId, sessionOf);
+          if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
+        }
+      } catch (error) {
+        if (error instanceof AppError && error.kind === "RATE_LIMITED") log.warn({ userId }, "legacy socket too slow; closing");
+        else log.error({ err: error, userId }, "legacy socket stream failed");
+        ws.terminate();
+      }
+    })();
+
+    let alive = true;
+    ws.on("pong", () => (alive = true));
+    const pinger = setInterval(() => {
+      if (!alive) return ws.terminate();
+      alive = false;
+      ws.ping();
+    }, pingMs);
+
+    // Frames of one connection are handled one after another, so its messages keep their order.
+    let queue = Promise.resolve();
+    ws.on("message", (data, isBinary) => {
+      queue = queue.then(() => handleFrame(ws, userId, isBinary ? null : data.toString()));
+    });
+    ws.on("close", () => {
+      clearInterval(pinger);
+      abort.abort();
+      set.delete(ws);
+      if (set.size === 0) connections.delete(userId);
+      void touchPresence(userId, "offline");
+    });
+    ws.on("error", (error) => log.warn({ err: error, userId }, "legacy socket error"));
+  }
+
+  async function handleFrame(ws: WebSocket, userId: string, text: string | null): Promise<void> {
+    let raw: unknown;
+    try {
+      raw = text === null ? undefined : JSON.parse(text);
+    } catch {
+      raw = undefined;
+    }
+    const frame = clientFrame.safeParse(raw);
+    if (!frame.success) {
+      // The legacy server's read failed on such a frame and it dropped the connection.
+      ws.close(1003, "invalid frame");
+      return;
+    }
+    const f = frame.data;
+    const input = sendMessageInput.safeParse({
+      receiveId: f.receive_id,
+      type: f.type,
+      content: f.content,
+      url: f.url,
+      fileType: f.file_type,
+      fileName: f.file_name,
+      fileSize: f.file_size,
+      mentionedUserIds: f.mentioned_user_ids ?? [],
+      mentionAll: f.mention_all ?? false,
+      sessionId: f.session_id,
+      ...(f.client_msg_id ? { clientMsgId: f.client_msg_id } : {}),
+    });
+    try {
+      if (!input.success) throw new AppError("BAD_REQUEST", BAD_PARAMS_MESSAGE);
+      await sendMessage(domain, userId, input.data);
+    } catch (error) {
+      const known = error instanceof AppError && error.kind !== "INTERNAL";
+      if (!known) log.error({ err: error, userId }, "legacy send failed");
+      const payload = JSON.stringify(
+        known ? errorFrame(ERROR_TABLE[error.kind].legacy, error.message) : errorFrame(500, INTERNAL_MESSAGE),
+      );
+      for (const peer of connections.get(userId) ?? []) if (peer.readyState === peer.OPEN) peer.send(payload);
+    }
+  }
+
+  /** Private items carry the viewer's own session id: the sender's copy the sender's, the receiver's theirs. */
+  async function toFrame(item: StreamItem, userId: string, sessionOf: Map<string, string>) {
+    if (item.kind === "event") return eventFrame(item.event);
+    const m = item.message;
+    if (m.receiveId.startsWith("G") || m.sendId === userId) return messageFrame(m, m.receiveId.startsWith("G") ? "" : m.sessionId);
+    let mine = sessionOf.get(m.sendId);
+    if (!mine) {
+      mine = (await findSession(domain.db, userId, m.sendId))?.uuid ?? "";
+      if (mine) sessionOf.set(m.sendId, mine);
+    }
+    return messageFrame(m, mine);
+  }
+
+  async function touchPresence(userId: string, state: "online" | "offline"): Promise<void> {
+    try {
+      await domain.db
+        .update(users)
+        .set(state === "online" ? { lastOnlineAt: sql`now()` } : { lastOfflineAt: sql`now()` })
+        .where(eq(users.uuid, userId));
+    } catch (error) {
+      log.warn({ err: error, userId }, "could not record presence");
+    }
+  }
+
+  return {
+    accept: (req: IncomingMessage, socket: Duplex, head: Buffer, wss: WebSocketServer) => void accept(req, socket, head, wss),
+    connectionCount: () => [...connections.values()].reduce((n, s) => n + s.size, 0),
+  };
+}
