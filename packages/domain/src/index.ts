@@ -15,3 +15,4 @@ export * from "./sessions/index.js";
 export * from "./messages/index.js";
 export * from "./groups/index.js";
 export * from "./contacts/index.js";
+export * from "./realtime/redis-bus.js";

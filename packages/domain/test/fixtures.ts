@@ -84,7 +84,7 @@ export function collect(ctx: DomainContext, userId: string, after?: number) {
     async until(count: number, timeoutMs = 10_000): Promise<StreamItem[]> {
       const deadline = Date.now() + timeoutMs;
       while (items.length < count) {
-        if (error) throw error instanceof Error ? error : new Error(String(error));
+        if (error) throw error instanceof Error ? error : new Error(JSON.stringify(error));
         if (Date.now() > deadline) throw new Error(`timed out with ${items.length}/${count} items`);
         await new Promise<void>((resolve) => {
           waiters.push(resolve);
