@@ -1,0 +1,126 @@
+import { ACTIVE_MEMBER_STATUSES, ContactStatus, ContactType, contacts, groups, GroupStatus, users, type Queryable } from "@omnilink/db";
+import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
+import type { DomainContext } from "../context.js";
+import { isActiveMember, loadGroup, type GroupRow } from "./membership.js";
+import { GroupErrors } from "./texts.js";
+
+export interface GroupView {
+  uuid: string;
+  name: string;
+  notice: string;
+  ownerId: string;
+  memberCnt: number;
+  addMode: number;
+  avatar: string;
+  status: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface GroupMemberView {
+  userId: string;
+  username: string;
+  nickname: string;
+  avatar: string;
+  gender: number;
+  /** 1 owner, 0 member (legacy). */
+  role: 0 | 1;
+  muted: boolean;
+}
+
+export interface GroupListItem {
+  groupId: string;
+  name: string;
+  avatar: string;
+  ownerId: string;
+  memberCnt: number;
+}
+
+export function toGroupView(g: GroupRow): GroupView {
+  return {
+    uuid: g.uuid,
+    name: g.name,
+    notice: g.notice,
+    ownerId: g.ownerId,
+    memberCnt: g.memberCnt,
+    addMode: g.addMode,
+    avatar: g.avatar,
+    status: g.status,
+    createdAt: g.createdAt,
+    updatedAt: g.updatedAt,
+  };
+}
+
+/** D5: only the owner or an active member may read a group; the legacy server let anyone. */
+async function readableGroup(q: Queryable, userId: string, groupId: string): Promise<GroupRow> {
+  const group = await loadGroup(q, groupId);
+  if (!group) throw GroupErrors.groupNotFound();
+  if (group.ownerId !== userId && !(await isActiveMember(q, userId, groupId))) throw GroupErrors.notMemberRead();
+  return group;
+}
+
+export async function getGroupInfo(ctx: DomainContext, userId: string, groupId: string): Promise<GroupView> {
+  return toGroupView(await readableGroup(ctx.db, userId, groupId));
+}
+
+/** Active members (muted included), owner first, then in join order. */
+export async function listGroupMembers(ctx: DomainContext, userId: string, groupId: string): Promise<GroupMemberView[]> {
+  const group = await readableGroup(ctx.db, userId, groupId);
+  const rows = await ctx.db
+    .select({
+      userId: users.uuid,
+      username: users.username,
+      nickname: users.nickname,
+      avatar: users.avatar,
+      gender: users.gender,
+      status: contacts.status,
+    })
+    .from(contacts)
+    .innerJoin(users, eq(users.uuid, contacts.userId))
+    .where(
+      and(eq(contacts.contactId, groupId), eq(contacts.contactType, ContactType.group), inArray(contacts.status, [...ACTIVE_MEMBER_STATUSES])),
+    )
+    .orderBy(sql`${contacts.userId} = ${group.ownerId} desc`, asc(contacts.id));
+  return rows.map(({ status, ...r }): GroupMemberView => ({
+    ...r,
+    role: r.userId === group.ownerId ? 1 : 0,
+    muted: status === ContactStatus.muted,
+  }));
+}
+
+const listItemColumns = {
+  groupId: groups.uuid,
+  name: groups.name,
+  avatar: groups.avatar,
+  ownerId: groups.ownerId,
+  memberCnt: groups.memberCnt,
+};
+
+/**
+ * Normal groups where I am an active member. Read-only: the legacy read rewrote memberships of
+ * dismissed groups to 8; dismissGroup does that itself now.
+ */
+export async function listJoinedGroups(ctx: DomainContext, userId: string): Promise<GroupListItem[]> {
+  return ctx.db
+    .select(listItemColumns)
+    .from(contacts)
+    .innerJoin(groups, eq(groups.uuid, contacts.contactId))
+    .where(
+      and(
+        eq(contacts.userId, userId),
+        eq(contacts.contactType, ContactType.group),
+        inArray(contacts.status, [...ACTIVE_MEMBER_STATUSES]),
+        eq(groups.status, GroupStatus.normal),
+      ),
+    )
+    .orderBy(asc(contacts.id));
+}
+
+/** Normal groups I own, newest first. */
+export async function listOwnedGroups(ctx: DomainContext, userId: string): Promise<GroupListItem[]> {
+  return ctx.db
+    .select(listItemColumns)
+    .from(groups)
+    .where(and(eq(groups.ownerId, userId), eq(groups.status, GroupStatus.normal)))
+    .orderBy(desc(groups.createdAt), desc(groups.id));
+}

@@ -1,0 +1,103 @@
+import { ApplyStatus, ContactType, contactApplies, GroupStatus, type Tx } from "@omnilink/db";
+import { eq, sql } from "drizzle-orm";
+import type { DomainContext } from "../context.js";
+import { transact } from "../realtime/outbox.js";
+import {
+  activateMembers,
+  assertCapacity,
+  assertUsersUsable,
+  grantSessions,
+  isActiveMember,
+  loadGroup,
+  lockGroup,
+  recountMembers,
+  type GroupRow,
+} from "./membership.js";
+import { GroupErrors } from "./texts.js";
+
+export interface JoinDecision {
+  /** False when the request was already in the asked state (an idempotent repeat). */
+  changed: boolean;
+  applyId: string;
+  groupId: string;
+  applicantId: string;
+  /** Approvals only: whether the applicant became a member now (false if already one). */
+  joined: boolean;
+}
+
+type ApplyRow = typeof contactApplies.$inferSelect;
+
+/** Lock order step 1: the request row, so concurrent decisions on it run one after another. */
+async function lockJoinRequest(tx: Tx, applyId: string, groupId: string | undefined): Promise<ApplyRow> {
+  const [apply] = await tx.select().from(contactApplies).where(eq(contactApplies.uuid, applyId)).for("update");
+  // Friend requests are decided by the contacts module; to this one they do not exist. Nor does a
+  // request of another group than the one the caller named (/group/approveJoin sends both ids).
+  if (!apply || apply.contactType !== ContactType.group) throw GroupErrors.applyNotFound();
+  if (groupId !== undefined && apply.contactId !== groupId) throw GroupErrors.applyNotFound();
+  return apply;
+}
+
+/**
+ * The decider must own a normal group. Checked before the idempotent no-op, unlike the legacy
+ * server, which answered 200 to anyone for an already-passed request.
+ */
+function checkDecider(group: GroupRow | undefined, deciderId: string, notOwner: () => Error): GroupRow {
+  if (!group) throw GroupErrors.groupNotFound();
+  if (group.status !== GroupStatus.normal) throw GroupErrors.groupAbnormal();
+  if (group.ownerId !== deciderId) throw notOwner();
+  return group;
+}
+
+const decided = (deciderId: string, status: number) => ({ status, decidedBy: deciderId, decidedAt: sql`now()` });
+
+/** `groupId`, when given, must be the request's group (else 404 申请不存在). */
+export async function approveJoinRequest(ctx: DomainContext, ownerId: string, applyId: string, groupId?: string): Promise<JoinDecision> {
+  return transact(ctx, async (tx, outbox) => {
+    const apply = await lockJoinRequest(tx, applyId, groupId);
+    const { group: row, lastSeq } = await lockGroup(tx, apply.contactId);
+    const group = checkDecider(row, ownerId, GroupErrors.approveNotOwner);
+    const result = { applyId, groupId: group.uuid, applicantId: apply.userId };
+    if (apply.status === ApplyStatus.approved) return { ...result, changed: false, joined: false };
+    if (apply.status === ApplyStatus.blacklisted) throw GroupErrors.applyBlacklisted();
+    // Pending, or rejected earlier (legacy: a rejected request can still be approved).
+    await tx.update(contactApplies).set(decided(ownerId, ApplyStatus.approved)).where(eq(contactApplies.id, apply.id));
+
+    // Invited directly meanwhile: approve the request without counting them twice.
+    const joined = !(await isActiveMember(tx, apply.userId, group.uuid));
+    if (joined) {
+      await assertUsersUsable(tx, [apply.userId]);
+      await activateMembers(tx, group.uuid, [apply.userId]);
+      assertCapacity(ctx, await recountMembers(tx, group.uuid));
+      await grantSessions(tx, group, [apply.userId], lastSeq);
+    }
+    await outbox.event(
+      "request.decided",
+      { groupId: null, userIds: [apply.userId, ownerId] },
+      { applyId, kind: "join", applicantId: apply.userId, targetId: group.uuid, approved: true, by: ownerId },
+    );
+    if (joined) {
+      await outbox.event("member.joined", { groupId: group.uuid, userIds: [apply.userId] }, { userIds: [apply.userId], by: ownerId, via: "approval" });
+    }
+    return { ...result, changed: true, joined };
+  });
+}
+
+/** `groupId`, when given, must be the request's group (else 404 申请不存在). */
+export async function rejectJoinRequest(ctx: DomainContext, ownerId: string, applyId: string, groupId?: string): Promise<JoinDecision> {
+  return transact(ctx, async (tx, outbox) => {
+    const apply = await lockJoinRequest(tx, applyId, groupId);
+    // No membership changes, so no group lock: the request-row lock orders it against approvals.
+    const group = checkDecider(await loadGroup(tx, apply.contactId), ownerId, GroupErrors.rejectNotOwner);
+    const result = { applyId, groupId: group.uuid, applicantId: apply.userId, joined: false };
+    if (apply.status === ApplyStatus.rejected) return { ...result, changed: false };
+    if (apply.status === ApplyStatus.approved) throw GroupErrors.alreadyApproved();
+    if (apply.status === ApplyStatus.blacklisted) throw GroupErrors.applyBlacklisted();
+    await tx.update(contactApplies).set(decided(ownerId, ApplyStatus.rejected)).where(eq(contactApplies.id, apply.id));
+    await outbox.event(
+      "request.decided",
+      { groupId: null, userIds: [apply.userId, ownerId] },
+      { applyId, kind: "join", applicantId: apply.userId, targetId: group.uuid, approved: false, by: ownerId },
+    );
+    return { ...result, changed: true };
+  });
+}

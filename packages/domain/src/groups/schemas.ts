@@ -1,0 +1,70 @@
+import { z } from "zod";
+
+/** Public ids (U…, G…, A…) fit in 20 characters (the column width); longer is never valid. */
+const id = z.string().trim().min(1, "参数错误").max(20, "参数错误");
+/** Lists may carry empty strings (the legacy server dropped them), so only the width is checked. */
+const listedId = z.string().trim().max(20, "参数错误");
+
+const groupName = z.string().trim().min(1, "群名称不能为空").max(20, "群名称最多 20 个字符");
+const notice = z.string().trim().max(500, "群公告最多 500 个字符");
+const addMode = z.union([z.literal(0), z.literal(1)]);
+
+export const groupIdInput = z.object({ groupId: id });
+export type GroupIdInput = z.infer<typeof groupIdInput>;
+
+export const createGroupInput = z.object({
+  name: groupName,
+  notice: notice.optional(),
+  memberIds: z.array(listedId),
+  addMode: addMode.optional(),
+});
+export type CreateGroupInput = z.infer<typeof createGroupInput>;
+
+export const updateGroupInput = z.object({
+  groupId: id,
+  name: groupName.optional(),
+  notice: notice.optional(),
+  avatar: z.string().trim().min(1, "头像不能为空").max(255, "头像地址过长").optional(),
+  addMode: addMode.optional(),
+});
+export type UpdateGroupInput = z.infer<typeof updateGroupInput>;
+
+export const inviteMembersInput = z.object({
+  groupId: id,
+  memberIds: z.array(listedId).min(1, "参数错误"),
+});
+export type InviteMembersInput = z.infer<typeof inviteMembersInput>;
+
+export const applyToJoinInput = z.object({
+  groupId: id,
+  message: z.string().trim().max(100, "申请留言最多 100 个字符").default(""),
+});
+export type ApplyToJoinInput = z.input<typeof applyToJoinInput>;
+
+/** Approve / reject. `groupId` is optional (the contacts routes send only the apply id). */
+export const joinDecisionInput = z.object({ applyId: id, groupId: id.optional() });
+export type JoinDecisionInput = z.infer<typeof joinDecisionInput>;
+
+export const removeMembersInput = z.object({
+  groupId: id,
+  memberIds: z.array(listedId).min(1, "参数错误"),
+});
+export type RemoveMembersInput = z.infer<typeof removeMembersInput>;
+
+export const setMemberMutedInput = z.object({
+  groupId: id,
+  userId: id,
+  muted: z.boolean(),
+});
+export type SetMemberMutedInput = z.infer<typeof setMemberMutedInput>;
+
+export const transferOwnershipInput = z.object({
+  groupId: id,
+  newOwnerId: id,
+});
+export type TransferOwnershipInput = z.infer<typeof transferOwnershipInput>;
+
+/** Trims, drops empties and duplicates, keeping first-seen order (the legacy member order). */
+export function cleanIds(ids: readonly string[]): string[] {
+  return [...new Set(ids.map((i) => i.trim()).filter((i) => i.length > 0))];
+}
