@@ -18,6 +18,7 @@ const envSchema = z.object({
   JWT_EXPIRE_HOURS: z.coerce.number().positive().default(24),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   REDIS_URL: optionalString,
+  REDIS_CHANNEL: z.string().min(1).default("omnilink:stream"),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   MAX_MESSAGE_BYTES: z.coerce.number().int().positive().default(64 * 1024),
   MAX_GROUP_MEMBERS: z.coerce.number().int().min(2).default(2000),
@@ -26,6 +27,7 @@ const envSchema = z.object({
   MAX_SUBSCRIBER_QUEUE: z.coerce.number().int().positive().default(5000),
   MAX_SOCKET_BUFFER_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024),
   WS_PING_MS: z.coerce.number().int().positive().default(25_000),
+  STREAM_POLL_MS: z.coerce.number().int().positive().default(1000),
 });
 
 export interface Config {
@@ -37,12 +39,16 @@ export interface Config {
   jwt: { secret: string | undefined; issuer: string; expireHours: number };
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
   redisUrl: string | undefined;
+  /** Pub/sub channel of the cross-node bus; nodes of one deployment share it. */
+  redisChannel: string;
   shutdownTimeoutMs: number;
   limits: Limits;
   /** A WebSocket whose unsent data passes this is closed as too slow. */
   maxSocketBufferBytes: number;
   /** Interval of WebSocket pings (legacy /wss and tRPC). */
   wsPingMs: number;
+  /** Safety net: how often each node asks the database for stream items the bus never brought. */
+  streamPollMs: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
@@ -60,6 +66,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     jwt: { secret: e.JWT_SECRET, issuer: e.JWT_ISSUER, expireHours: e.JWT_EXPIRE_HOURS },
     logLevel: e.LOG_LEVEL,
     redisUrl: e.REDIS_URL,
+    redisChannel: e.REDIS_CHANNEL,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     limits: {
       maxMessageBytes: e.MAX_MESSAGE_BYTES,
@@ -70,5 +77,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     },
     maxSocketBufferBytes: e.MAX_SOCKET_BUFFER_BYTES,
     wsPingMs: e.WS_PING_MS,
+    streamPollMs: e.STREAM_POLL_MS,
   };
 }

@@ -13,6 +13,8 @@ export interface DomainOptions {
   limits?: Partial<Limits>;
   log?: Logger;
   scryptCost?: ScryptCost;
+  /** How often the dispatcher polls the database for items the bus did not deliver. */
+  streamPollMs?: number;
 }
 
 const silent: Logger = { info: () => {}, warn: () => {}, error: () => {} };
@@ -22,7 +24,7 @@ export async function createDomain(options: DomainOptions): Promise<DomainContex
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const log = options.log ?? silent;
   const bus = options.bus ?? createMemoryBus();
-  const dispatcher = new StreamDispatcher(options.db, bus, { log });
+  const dispatcher = new StreamDispatcher(options.db, bus, { log, ...(options.streamPollMs ? { pollMs: options.streamPollMs } : {}) });
   await dispatcher.start();
   return {
     db: options.db,

@@ -1,0 +1,101 @@
+import type { ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tempDir, testDatabase } from "./helpers.js";
+import { spawnServer } from "./process-helpers.js";
+import { connect, listen, pause, type Client } from "./trpc-client.js";
+import { openLegacySocket } from "./wss-client.js";
+
+/**
+ * Two real server processes sharing one PostgreSQL database and one Redis: what a member on one
+ * node sends reaches members on the other, live; a subscriber can move between nodes without
+ * losing or repeating anything; membership changes apply everywhere at once.
+ */
+const nodes: Array<{ child: ChildProcess; url: string }> = [];
+const dirs: Array<ReturnType<typeof tempDir>> = [];
+let database: Awaited<ReturnType<typeof testDatabase>>;
+const closers: Array<() => void> = [];
+
+beforeAll(async () => {
+  database = await testDatabase();
+  const channel = `omnilink:test:${Date.now()}:${Math.random().toString(36).slice(2)}`;
+  for (let i = 0; i < 2; i++) {
+    const dir = tempDir();
+    dirs.push(dir);
+    const { child, url } = await spawnServer({
+      DATABASE_URL: database.url ?? "",
+      REDIS_URL: process.env.REDIS_URL ?? "",
+      REDIS_CHANNEL: channel,
+      JWT_SECRET: "multi-node-test-secret-0123456789",
+      DATA_DIR: dir.path,
+      GROUP_SEND_BURST: "1000",
+      // No database polling during the test: everything that crosses nodes must come through Redis.
+      STREAM_POLL_MS: "600000",
+    });
+    nodes.push({ child, url });
+  }
+});
+
+afterAll(async () => {
+  closers.forEach((c) => c());
+  for (const { child } of nodes) {
+    const exited = once(child, "exit");
+    child.kill("SIGTERM");
+    await exited;
+  }
+  await database[Symbol.asyncDispose]();
+  dirs.forEach((d) => d[Symbol.dispose]());
+});
+
+async function user(node: number, name: string): Promise<{ uuid: string; token: string; on: (node: number) => Client }> {
+  const anon = connect(nodes[node]!.url, null);
+  const { user, token } = await anon.client.auth.register.mutate({ username: `${name}_${Math.random().toString(36).slice(2, 8)}`, password: "secret123", nickname: name });
+  anon.close();
+  return {
+    uuid: user.uuid,
+    token,
+    on: (n: number) => {
+      const c = connect(nodes[n]!.url, token);
+      closers.push(c.close);
+      return c.client;
+    },
+  };
+}
+
+describe("two nodes, one PostgreSQL, one Redis", () => {
+  it("fans out across nodes (tRPC and legacy /wss), resumes across nodes, applies removals everywhere at once", async () => {
+    const [a, b, c] = [await user(0, "alice"), await user(1, "bob"), await user(0, "carol")];
+    const group = await a.on(0).groups.create.mutate({ name: "two nodes", memberIds: [b.uuid, c.uuid] });
+
+    // B listens on node 0 (tRPC and legacy); A sends through node 1.
+    const bLive = listen(b.on(0));
+    const bLegacy = await openLegacySocket(nodes[0]!.url, b.uuid, b.token);
+    const cLive = listen(c.on(1));
+    await pause(300);
+    const aOn1 = a.on(1);
+    await aOn1.messages.send.mutate({ receiveId: group.uuid, content: "from node 1" });
+    await bLive.until(() => bLive.messages().some((m) => m.content === "from node 1"));
+    await bLegacy.until(() => bLegacy.messages().some((m) => m.content === "from node 1"));
+
+    // B drops from node 0, messages keep coming through node 1, B comes back on node 1.
+    const lastEventId = bLive.ids.at(-1)!;
+    bLive.stop();
+    for (let i = 0; i < 30; i++) await aOn1.messages.send.mutate({ receiveId: group.uuid, content: `gap ${i}` });
+    const bBack = listen(b.on(1), lastEventId);
+    await bBack.until(() => bBack.messages().length >= 30);
+    await pause(300);
+    expect(bBack.messages().map((m) => m.content)).toEqual(Array.from({ length: 30 }, (_, i) => `gap ${i}`));
+
+    // A removes C through node 0; C, listening on node 1, hears the removal and nothing after.
+    await a.on(0).groups.removeMembers.mutate({ groupId: group.uuid, memberIds: [c.uuid] });
+    await cLive.until((items) => items.some((i) => i.kind === "event" && i.event.type === "member.removed"));
+    const cCount = cLive.items.length;
+    await a.on(0).messages.send.mutate({ receiveId: group.uuid, content: "after removal" });
+    await bBack.until(() => bBack.messages().some((m) => m.content === "after removal"));
+    await pause(300);
+    expect(cLive.items.length).toBe(cCount);
+    bBack.stop();
+    cLive.stop();
+    bLegacy.close();
+  });
+});
