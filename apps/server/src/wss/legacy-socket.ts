@@ -33,6 +33,11 @@ function refuse(socket: Duplex, status: 400 | 401): void {
 export function createLegacySocketServer(domain: DomainContext, log: FastifyBaseLogger, pingMs: number) {
   /** This node's legacy connections per user, for error frames to all of a sender's connections. */
   const connections = new Map<string, Set<WebSocket>>();
+  /**
+   * Group messages and events look the same to every recipient, and the dispatcher hands the same
+   * item object to all of them: serialise once per item, not once per member.
+   */
+  const sharedFrames = new WeakMap<StreamItem, string>();
 
   async function accept(req: IncomingMessage, socket: Duplex, head: Buffer, wss: WebSocketServer): Promise<void> {
     socket.on("error", () => socket.destroy());
@@ -64,8 +69,8 @@ export function createLegacySocketServer(domain: DomainContext, log: FastifyBase
     void (async () => {
       try {
         for await (const item of userStream(domain, userId, { signal: abort.signal })) {
-          const frame = await toFrame(item, userId, sessionOf);
-          if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
+          const text = sharedFrames.get(item) ?? (await frameText(item, userId, sessionOf));
+          if (ws.readyState === ws.OPEN) ws.send(text);
         }
       } catch (error) {
         if (error instanceof AppError && error.kind === "RATE_LIMITED") log.warn({ userId }, "legacy socket too slow; closing");
@@ -85,7 +90,8 @@ export function createLegacySocketServer(domain: DomainContext, log: FastifyBase
     // Frames of one connection are handled one after another, so its messages keep their order.
     let queue = Promise.resolve();
     ws.on("message", (data, isBinary) => {
-      queue = queue.then(() => handleFrame(ws, userId, isBinary ? null : data.toString()));
+      const text = Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.from(data).toString("utf8");
+      queue = queue.then(() => handleFrame(ws, userId, isBinary ? null : text));
     });
     ws.on("close", () => {
       clearInterval(pinger);
@@ -138,16 +144,20 @@ export function createLegacySocketServer(domain: DomainContext, log: FastifyBase
   }
 
   /** Private items carry the viewer's own session id: the sender's copy the sender's, the receiver's theirs. */
-  async function toFrame(item: StreamItem, userId: string, sessionOf: Map<string, string>) {
-    if (item.kind === "event") return eventFrame(item.event);
+  async function frameText(item: StreamItem, userId: string, sessionOf: Map<string, string>): Promise<string> {
+    if (item.kind === "event" || item.message.receiveId.startsWith("G")) {
+      const text = JSON.stringify(item.kind === "event" ? eventFrame(item.event) : messageFrame(item.message, ""));
+      sharedFrames.set(item, text);
+      return text;
+    }
     const m = item.message;
-    if (m.receiveId.startsWith("G") || m.sendId === userId) return messageFrame(m, m.receiveId.startsWith("G") ? "" : m.sessionId);
+    if (m.sendId === userId) return JSON.stringify(messageFrame(m, m.sessionId));
     let mine = sessionOf.get(m.sendId);
     if (!mine) {
       mine = (await findSession(domain.db, userId, m.sendId))?.uuid ?? "";
       if (mine) sessionOf.set(m.sendId, mine);
     }
-    return messageFrame(m, mine);
+    return JSON.stringify(messageFrame(m, mine));
   }
 
   async function touchPresence(userId: string, state: "online" | "offline"): Promise<void> {
