@@ -90,7 +90,7 @@ export function createLegacySocketServer(domain: DomainContext, log: FastifyBase
     // Frames of one connection are handled one after another, so its messages keep their order.
     let queue = Promise.resolve();
     ws.on("message", (data, isBinary) => {
-      const text = Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.from(data).toString("utf8");
+      const text = Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.isBuffer(data) ? data.toString("utf8") : Buffer.from(data).toString("utf8");
       queue = queue.then(() => handleFrame(ws, userId, isBinary ? null : text));
     });
     ws.on("close", () => {

@@ -33,12 +33,9 @@ export async function sendMessage(ctx: DomainContext, senderId: string, input: S
     const earlier = await findByClientId(ctx, senderId, conversationId, input.clientMsgId);
     if (earlier) return { message: earlier, duplicate: true };
   }
-  if (group && !ctx.rateLimiter.take(input.receiveId)) {
-    throw new AppError("RATE_LIMITED", "发送过于频繁，请稍后再试");
-  }
   try {
     const message = group
-      ? await transact(ctx, (tx, outbox) => sendToGroup(tx, outbox, senderId, input))
+      ? await transact(ctx, (tx, outbox) => sendToGroup(ctx, tx, outbox, senderId, input))
       : await sendPrivate(ctx, senderId, conversationId, input);
     return { message, duplicate: false };
   } catch (error) {
@@ -68,7 +65,7 @@ async function nextSeq(tx: Tx, conversationId: string, messageUuid: string, prev
   return row?.seq;
 }
 
-async function sendToGroup(tx: Tx, outbox: Outbox, senderId: string, input: SendMessageInput): Promise<MessageView> {
+async function sendToGroup(ctx: DomainContext, tx: Tx, outbox: Outbox, senderId: string, input: SendMessageInput): Promise<MessageView> {
   const groupId = input.receiveId;
   const uuid = newId("M");
   // The conversation lock comes first: membership changes take it too, so the checks below
@@ -93,6 +90,8 @@ async function sendToGroup(tx: Tx, outbox: Outbox, senderId: string, input: Send
   if (row.groupStatus !== 0) throw forbidden("群组状态异常");
   if (row.memberStatus === null) throw forbidden("非群成员，无法发送消息");
   if (row.memberStatus !== 0) throw forbidden("无权发送消息");
+  // Only after the checks: refused senders must not spend the group's budget (or they could silence it).
+  if (!ctx.rateLimiter.take(groupId)) throw new AppError("RATE_LIMITED", "发送过于频繁，请稍后再试");
   await ensureSession(tx, {
     ownerId: senderId,
     peerId: groupId,

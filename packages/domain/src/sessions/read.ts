@@ -1,11 +1,21 @@
-import { conversations, sessions } from "@omnilink/db";
+import { ContactType, contacts, conversations, groups, sessions } from "@omnilink/db";
 import { and, eq, sql } from "drizzle-orm";
 import type { DomainContext } from "../context.js";
-import { notFound } from "../errors.js";
+import { forbidden, notFound } from "../errors.js";
+import { isGroupId } from "../ids.js";
 import type { DeleteSessionInput, MarkReadInput } from "./schemas.js";
 
 /** Moves the viewer's read position forward (never back, never past the last message). */
 export async function markSessionRead(ctx: DomainContext, userId: string, input: MarkReadInput): Promise<{ readSeq: number; unreadCount: number }> {
+  // A group session outlives the membership (it is only hidden): only active members may read on.
+  if (isGroupId(input.peerId)) {
+    const [m] = await ctx.db
+      .select({ status: contacts.status, groupStatus: groups.status })
+      .from(contacts)
+      .innerJoin(groups, eq(groups.uuid, contacts.contactId))
+      .where(and(eq(contacts.userId, userId), eq(contacts.contactId, input.peerId), eq(contacts.contactType, ContactType.group)));
+    if (!m || (m.status !== 0 && m.status !== 5) || m.groupStatus !== 0) throw forbidden("非群成员");
+  }
   const target = input.seq === undefined ? conversations.lastSeq : sql`least(${input.seq}, ${conversations.lastSeq})`;
   const [row] = await ctx.db
     .update(sessions)
