@@ -177,3 +177,38 @@ describe("legacy /wss liveness (D3)", () => {
     healthy.close();
   });
 });
+
+describe("slow readers", () => {
+  it("closes a socket that stops reading once its unsent data passes the cap, and the others keep going", { timeout: 90_000 }, async () => {
+    using dir2 = tempDir();
+    await using db2 = await testDatabase();
+    await using srv = await startTestServer(dir2.path, db2.url, { maxSocketBufferBytes: 2 * 1024 * 1024 });
+    const d = srv.domain;
+    const reg = async (name: string) => {
+      const { user, token } = await register(d, { username: `${name}_${Date.now() % 100000}`, password: "secret123", nickname: name });
+      return { uuid: user.uuid, token };
+    };
+    const [owner, slow, fast] = [await reg("owner"), await reg("slow"), await reg("fast")];
+    const g = await createGroup(d, owner.uuid, { name: "firehose", memberIds: [slow.uuid, fast.uuid] });
+    const sSlow = await openLegacySocket(srv.url, slow.uuid, slow.token);
+    const sFast = await openLegacySocket(srv.url, fast.uuid, fast.token);
+    await pause();
+    // Stop reading: the kernel buffers fill, then the server's send buffer grows. (A paused client
+    // does not see the close either, so the server's side is what we watch.)
+    (sSlow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const { sendMessage, sendMessageInput } = await import("@omnilink/domain");
+    const big = "x".repeat(60_000);
+    expect(d.dispatcher.subscriberCount).toBe(2);
+    let sent = 0;
+    while (d.dispatcher.subscriberCount === 2 && sent < 600) {
+      await sendMessage(d, owner.uuid, sendMessageInput.parse({ receiveId: g.uuid, content: big }));
+      sent++;
+      // Let sockets and timers run between sends, as they do between real requests.
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(d.dispatcher.subscriberCount).toBe(1);
+    await sFast.until(() => sFast.messages().length === sent, 20_000);
+    sFast.close();
+  });
+});
