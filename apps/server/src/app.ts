@@ -1,9 +1,11 @@
 import { join } from "node:path";
 import { createDb, type DbHandle } from "@omnilink/db";
-import { createDomain, createTokenService, type DomainContext } from "@omnilink/domain";
+import { createDomain, createMemoryBus, createRedisBus, createTokenService, type DomainContext } from "@omnilink/domain";
 import Fastify, { type FastifyInstance } from "fastify";
+import { registerConsole } from "./console.js";
 import type { Config } from "./env.js";
 import { installErrorHandlers } from "./errors.js";
+import { registerMetrics } from "./metrics.js";
 import { registerLegacyRoutes } from "./legacy/routes.js";
 import { resolveJwtSecret } from "./secret.js";
 import { registerTrpc } from "./trpc.js";
@@ -43,14 +45,20 @@ export async function startServer(config: Config): Promise<RunningServer> {
     if (config.databaseUrl && jwt.source !== "env") {
       app.log.warn("JWT_SECRET is not set: tokens are signed with a per-node secret; set it when running several nodes");
     }
+    const bus = config.redisUrl ? await createRedisBus(config.redisUrl, config.redisChannel, app.log) : createMemoryBus();
+    stops.push(() => bus.close());
     domain = await createDomain({
+      bus,
       db: db.db,
       tokens: createTokenService({ secret: jwt.secret, issuer: config.jwt.issuer, expireHours: config.jwt.expireHours }),
       limits: config.limits,
       log: app.log,
+      streamPollMs: config.streamPollMs,
     });
-    stops.push(() => domain.stop());
+    stops.unshift(() => domain.stop());
 
+    // First: its CORS hooks must be on the root before any other route or plugin scope exists.
+    await registerLegacyRoutes(app, domain, { uploadDir: join(config.dataDir, "uploads") });
     app.get("/healthz", async (_request, reply) => {
       try {
         await db.ping();
@@ -68,7 +76,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
       trpcWs.broadcastReconnectNotification();
       await sockets.close();
     });
-    registerLegacyRoutes(app, domain);
+    registerMetrics(app, domain, () => sockets.counts());
+    await registerConsole(app);
     installErrorHandlers(app);
 
     await app.listen({ port: config.port, host: config.host });

@@ -41,6 +41,10 @@ export function createWebSocketRouter(app: FastifyInstance, maxBufferBytes: numb
       );
       return wss;
     },
+    /** Open connections per endpoint path (for metrics). */
+    counts(): Record<string, number> {
+      return Object.fromEntries([...servers].map(([path, wss]) => [path, wss.clients.size]));
+    },
     async close(): Promise<void> {
       clearInterval(sweep);
       for (const wss of servers.values()) {

@@ -14,7 +14,7 @@ import { openLegacySocket } from "./wss-client.js";
 const nodes: Array<{ child: ChildProcess; url: string }> = [];
 const dirs: Array<ReturnType<typeof tempDir>> = [];
 let database: Awaited<ReturnType<typeof testDatabase>>;
-const closers: Array<() => void> = [];
+const closers: Array<() => Promise<void>> = [];
 
 beforeAll(async () => {
   database = await testDatabase();
@@ -37,7 +37,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  closers.forEach((c) => c());
+  await Promise.all(closers.map((c) => c()));
   for (const { child } of nodes) {
     const exited = once(child, "exit");
     child.kill("SIGTERM");
@@ -50,7 +50,7 @@ afterAll(async () => {
 async function user(node: number, name: string): Promise<{ uuid: string; token: string; on: (node: number) => Client }> {
   const anon = connect(nodes[node]!.url, null);
   const { user, token } = await anon.client.auth.register.mutate({ username: `${name}_${Math.random().toString(36).slice(2, 8)}`, password: "secret123", nickname: name });
-  anon.close();
+  await anon.close();
   return {
     uuid: user.uuid,
     token,

@@ -54,6 +54,24 @@ describe("server", () => {
     await expect(tokens.verify(token)).resolves.toEqual({ uuid, username: "restart_user" });
   });
 
+  it("exposes Prometheus metrics, including live connections", async () => {
+    using dir = tempDir();
+    await using database = await testDatabase();
+    await using server = await startTestServer(dir.path, database.url);
+    const { default: WebSocket } = await import("ws");
+    const reg = await postJson(server.url, "/register", { username: "metrics_user", password: "secret123", nickname: "M" });
+    const ws = new WebSocket(`${server.url.replace(/^http/, "ws")}/wss?client_id=${String(reg.json.data?.uuid)}&token=${String(reg.json.data?.token)}`);
+    await new Promise((r) => ws.once("open", r));
+    await new Promise((r) => setTimeout(r, 100));
+    const res = await fetch(`${server.url}/metrics`);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
+    expect(text).toMatch(/^omnilink_websocket_connections\{endpoint="\/wss"\} 1$/m);
+    expect(text).toMatch(/^omnilink_stream_subscribers 1$/m);
+    ws.close();
+  });
+
   it("answers bad JSON and unknown paths as the legacy server did", async () => {
     using dir = tempDir();
     await using database = await testDatabase();

@@ -28,7 +28,7 @@ export function connect(baseUrl: string, token: string | null) {
       }),
     ],
   });
-  return { client, close: () => wsClient.close() };
+  return { client, close: (): Promise<void> => wsClient.close() };
 }
 
 /** Subscribes to live events and records them; `until` waits for a predicate over what arrived. */
@@ -53,7 +53,7 @@ export function listen(client: Client, lastEventId?: string) {
     async until(check: (items: StreamItem[]) => boolean, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       while (!check(items)) {
-        if (failure) throw failure instanceof Error ? failure : new Error(String(failure));
+        if (failure) throw failure instanceof Error ? failure : new Error(JSON.stringify(failure));
         if (Date.now() > deadline) throw new Error(`timed out; got ${JSON.stringify(items.map((i) => (i.kind === "message" ? i.message.content : i.event.type)))}`);
         await new Promise((r) => setTimeout(r, 20));
       }

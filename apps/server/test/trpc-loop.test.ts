@@ -6,7 +6,7 @@ import { connect, listen, pause, type Client } from "./trpc-client.js";
 let server: RunningServer;
 let dir: ReturnType<typeof tempDir>;
 let database: Awaited<ReturnType<typeof testDatabase>>;
-const closers: Array<() => void> = [];
+const closers: Array<() => Promise<void>> = [];
 
 beforeAll(async () => {
   dir = tempDir();
@@ -14,7 +14,7 @@ beforeAll(async () => {
   server = await startTestServer(dir.path, database.url, { limits: { maxMessageBytes: 65536, maxGroupMembers: 2000, groupSendBurst: 1000, groupSendPerSecond: 1000, maxSubscriberQueue: 5000 } });
 });
 afterAll(async () => {
-  closers.forEach((c) => c());
+  await Promise.all(closers.map((c) => c()));
   await server.close();
   await database[Symbol.asyncDispose]();
   dir[Symbol.dispose]();
@@ -23,7 +23,7 @@ afterAll(async () => {
 async function user(name: string): Promise<{ uuid: string; client: Client }> {
   const anon = connect(server.url, null);
   const { user, token } = await anon.client.auth.register.mutate({ username: `${name}_${Math.random().toString(36).slice(2, 8)}`, password: "secret123", nickname: name });
-  anon.close();
+  await anon.close();
   const { client, close } = connect(server.url, token);
   closers.push(close);
   return { uuid: user.uuid, client };

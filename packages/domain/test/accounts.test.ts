@@ -1,61 +1,40 @@
 import { users } from "@omnilink/db";
 import { eq } from "drizzle-orm";
 import { SignJWT, decodeJwt } from "jose";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createTokenService } from "../src/auth/tokens.js";
 import { login, register } from "../src/auth/accounts.js";
 import { registerInput } from "../src/auth/schemas.js";
-import type { DomainContext } from "../src/context.js";
-import { AppError } from "../src/errors.js";
-import { createTestContext, type TestContext } from "./helpers.js";
+import { expectAppError, useTestContext } from "./helpers.js";
 
-let ctx: DomainContext;
-let t: TestContext;
-beforeAll(async () => {
-  t = await createTestContext();
-  ctx = t.ctx;
-});
-afterAll(async () => {
-  await t.dispose();
-});
+const t = useTestContext();
 afterEach(() => {
   vi.useRealTimers();
 });
 
-async function rejection(p: Promise<unknown>): Promise<AppError> {
-  const error = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(AppError);
-  return error as AppError;
-}
-
 describe("register", () => {
   it("creates a U id, stores a hash (not the password) and returns a working token", async () => {
-    const { user, token } = await register(ctx, { username: "alice", password: "secret123", nickname: "Alice" });
+    const { user, token } = await register(t.ctx, { username: "alice", password: "secret123", nickname: "Alice" });
     expect(user.uuid).toMatch(/^U[0-9A-Za-z]{11}$/);
     expect(user).toMatchObject({ username: "alice", nickname: "Alice", gender: 0, status: 0, isAdmin: 0, birthday: "" });
-    const [row] = await ctx.db.select({ hash: users.passwordHash }).from(users).where(eq(users.uuid, user.uuid));
+    const [row] = await t.ctx.db.select({ hash: users.passwordHash }).from(users).where(eq(users.uuid, user.uuid));
     expect(row?.hash).toMatch(/^scrypt\$/);
     expect(row?.hash).not.toContain("secret123");
-    expect(await ctx.tokens.verify(token)).toEqual({ uuid: user.uuid, username: "alice" });
+    expect(await t.ctx.tokens.verify(token)).toEqual({ uuid: user.uuid, username: "alice" });
   });
 
   it("refuses a duplicate username with the legacy text", async () => {
-    await register(ctx, { username: "dupe", password: "secret123", nickname: "D1" });
-    const error = await rejection(register(ctx, { username: "dupe", password: "other123", nickname: "D2" }));
-    expect(error.kind).toBe("CONFLICT");
-    expect(error.message).toBe("用户已存在");
-    expect(await ctx.db.$count(users, eq(users.username, "dupe"))).toBe(1);
+    await register(t.ctx, { username: "dupe", password: "secret123", nickname: "D1" });
+    await expectAppError(register(t.ctx, { username: "dupe", password: "other123", nickname: "D2" }), "CONFLICT", "用户已存在");
+    expect(await t.ctx.db.$count(users, eq(users.username, "dupe"))).toBe(1);
   });
 
   it("keeps one account when the same username registers concurrently", async () => {
     const attempts = await Promise.allSettled(
-      Array.from({ length: 8 }, () => register(ctx, { username: "racer", password: "secret123", nickname: "R" })),
+      Array.from({ length: 8 }, () => register(t.ctx, { username: "racer", password: "secret123", nickname: "R" })),
     );
     expect(attempts.filter((a) => a.status === "fulfilled")).toHaveLength(1);
-    expect(await ctx.db.$count(users, eq(users.username, "racer"))).toBe(1);
+    expect(await t.ctx.db.$count(users, eq(users.username, "racer"))).toBe(1);
   });
 
   it("validates input with clear messages", () => {
@@ -70,11 +49,11 @@ describe("register", () => {
 
 describe("login", () => {
   beforeAll(async () => {
-    await register(ctx, { username: "bob", password: "bobpass1", nickname: "Bob" });
+    await register(t.ctx, { username: "bob", password: "bobpass1", nickname: "Bob" });
   });
 
   it("returns the profile and a token with the legacy claims", async () => {
-    const { user, token } = await login(ctx, { username: "bob", password: "bobpass1" });
+    const { user, token } = await login(t.ctx, { username: "bob", password: "bobpass1" });
     expect(user.username).toBe("bob");
     const claims = decodeJwt(token);
     expect(Object.keys(claims).sort()).toEqual(["exp", "iat", "iss", "nbf", "username", "uuid"]);
@@ -84,17 +63,14 @@ describe("login", () => {
   });
 
   it("says which of user and password is wrong, as the legacy client expects", async () => {
-    const unknown = await rejection(login(ctx, { username: "nobody", password: "whatever" }));
-    expect([unknown.kind, unknown.message]).toEqual(["BAD_REQUEST", "用户不存在"]);
-    const wrong = await rejection(login(ctx, { username: "bob", password: "wrongpass" }));
-    expect([wrong.kind, wrong.message]).toEqual(["BAD_REQUEST", "密码错误"]);
+    await expectAppError(login(t.ctx, { username: "nobody", password: "whatever" }), "BAD_REQUEST", "用户不存在");
+    await expectAppError(login(t.ctx, { username: "bob", password: "wrongpass" }), "BAD_REQUEST", "密码错误");
   });
 
   it("refuses a disabled user before checking the password", async () => {
-    await register(ctx, { username: "carol", password: "carolpw1", nickname: "Carol" });
-    await ctx.db.update(users).set({ status: 1 }).where(eq(users.username, "carol"));
-    const error = await rejection(login(ctx, { username: "carol", password: "not-her-password" }));
-    expect([error.kind, error.message]).toEqual(["FORBIDDEN", "用户已被禁用"]);
+    await register(t.ctx, { username: "carol", password: "carolpw1", nickname: "Carol" });
+    await t.ctx.db.update(users).set({ status: 1 }).where(eq(users.username, "carol"));
+    await expectAppError(login(t.ctx, { username: "carol", password: "not-her-password" }), "FORBIDDEN", "用户已被禁用");
   });
 });
 
@@ -108,32 +84,31 @@ describe("tokens", () => {
     vi.setSystemTime(Date.now() + 23 * 3600 * 1000);
     await expect(tokens.verify(token)).resolves.toMatchObject({ uuid: "Uaaaaaaaaaaa" });
     vi.setSystemTime(Date.now() + 2 * 3600 * 1000);
-    const error = await rejection(tokens.verify(token));
-    expect(error.kind).toBe("UNAUTHORIZED");
+    await expectAppError(tokens.verify(token), "UNAUTHORIZED");
   });
 
   it("reject a token signed with another secret, a tampered one, and garbage", async () => {
     const mine = createTokenService(config);
     const theirs = createTokenService({ ...config, secret: "a-different-secret-0123456789abcdef" });
     const foreign = await theirs.sign({ uuid: "Uaaaaaaaaaaa", username: "a" });
-    expect((await rejection(mine.verify(foreign))).kind).toBe("UNAUTHORIZED");
+    await expectAppError(mine.verify(foreign), "UNAUTHORIZED");
     const good = await mine.sign({ uuid: "Uaaaaaaaaaaa", username: "a" });
     const [h, , s] = good.split(".");
     const forgedPayload = Buffer.from(JSON.stringify({ uuid: "Uevil0000000", username: "x", exp: 9e9 })).toString("base64url");
-    expect((await rejection(mine.verify(`${h}.${forgedPayload}.${s}`))).kind).toBe("UNAUTHORIZED");
-    expect((await rejection(mine.verify("not-a-jwt"))).kind).toBe("UNAUTHORIZED");
-    expect((await rejection(mine.verify(""))).kind).toBe("UNAUTHORIZED");
+    await expectAppError(mine.verify(`${h}.${forgedPayload}.${s}`), "UNAUTHORIZED");
+    await expectAppError(mine.verify("not-a-jwt"), "UNAUTHORIZED");
+    await expectAppError(mine.verify(""), "UNAUTHORIZED");
   });
 
   it("reject an unsigned token and one without the uuid claim", async () => {
     const mine = createTokenService(config);
     const none = `${Buffer.from('{"alg":"none"}').toString("base64url")}.${Buffer.from('{"uuid":"U1","username":"a","iss":"OmniLink","exp":9999999999}').toString("base64url")}.`;
-    expect((await rejection(mine.verify(none))).kind).toBe("UNAUTHORIZED");
+    await expectAppError(mine.verify(none), "UNAUTHORIZED");
     const noUuid = await new SignJWT({ username: "a" })
       .setProtectedHeader({ alg: "HS256" })
       .setIssuer("OmniLink")
       .setExpirationTime("1h")
       .sign(new TextEncoder().encode(config.secret));
-    expect((await rejection(mine.verify(noUuid))).kind).toBe("UNAUTHORIZED");
+    await expectAppError(mine.verify(noUuid), "UNAUTHORIZED");
   });
 });

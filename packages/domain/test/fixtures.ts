@@ -1,7 +1,7 @@
-import { ContactType, contacts, sessions } from "@omnilink/db";
-import { and, eq } from "drizzle-orm";
+import { ContactType, contactApplies, contacts, groups, sessions, streamEvents } from "@omnilink/db";
+import { and, asc, eq, gt, inArray, max } from "drizzle-orm";
+import { applyFriend, approveFriend } from "../src/contacts/index.js";
 import type { DomainContext } from "../src/context.js";
-import { AppError } from "../src/errors.js";
 import { createGroup } from "../src/groups/create-group.js";
 import { sendMessage } from "../src/messages/send.js";
 import { sendMessageInput } from "../src/messages/schemas.js";
@@ -35,11 +35,42 @@ export function send(ctx: DomainContext, from: string, to: string, content: stri
   return sendMessage(ctx, from, sendMessageInput.parse({ receiveId: to, content, ...extra }));
 }
 
+/** Two users who became friends the regular way: a's request to b, approved by b. */
+export async function approvedFriends(ctx: DomainContext, message = ""): Promise<[string, string]> {
+  const a = await newUser(ctx, "fa");
+  const b = await newUser(ctx, "fb");
+  const { applyId } = await applyFriend(ctx, a, { targetId: b, message });
+  await approveFriend(ctx, b, applyId);
+  return [a, b];
+}
+
+const membershipOf = (userId: string, groupId: string) =>
+  and(eq(contacts.userId, userId), eq(contacts.contactId, groupId), eq(contacts.contactType, ContactType.group));
+
 export async function setMemberStatus(ctx: DomainContext, userId: string, groupId: string, status: number) {
-  await ctx.db
-    .update(contacts)
-    .set({ status })
-    .where(and(eq(contacts.userId, userId), eq(contacts.contactId, groupId), eq(contacts.contactType, ContactType.group)));
+  await ctx.db.update(contacts).set({ status }).where(membershipOf(userId, groupId));
+}
+
+/** The status of the user's membership row in the group, undefined when there is none. */
+export async function memberStatus(ctx: DomainContext, userId: string, groupId: string): Promise<number | undefined> {
+  const [row] = await ctx.db.select({ status: contacts.status }).from(contacts).where(membershipOf(userId, groupId));
+  return row?.status;
+}
+
+/** The group's member_cnt and the real number of active (normal or muted) membership rows, which must always agree. */
+export async function memberCount(ctx: DomainContext, groupId: string): Promise<{ cnt: number | undefined; real: number }> {
+  const [g] = await ctx.db.select({ cnt: groups.memberCnt }).from(groups).where(eq(groups.uuid, groupId));
+  const real = await ctx.db.$count(
+    contacts,
+    and(eq(contacts.contactId, groupId), eq(contacts.contactType, ContactType.group), inArray(contacts.status, [0, 5])),
+  );
+  return { cnt: g?.cnt, real };
+}
+
+/** The contact_applies row (friend or join request), undefined when there is none. */
+export async function applyRow(ctx: DomainContext, applyId: string) {
+  const [row] = await ctx.db.select().from(contactApplies).where(eq(contactApplies.uuid, applyId));
+  return row;
 }
 
 export async function sessionRow(ctx: DomainContext, userId: string, peerId: string) {
@@ -50,13 +81,19 @@ export async function sessionRow(ctx: DomainContext, userId: string, peerId: str
   return row;
 }
 
-export async function rejectionOf(p: Promise<unknown>): Promise<AppError> {
-  const error = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof AppError)) throw new Error(`expected an AppError, got ${String(error)}`);
-  return error;
+/** The id of the newest stream event (0 when there is none): pass it to eventsSince. */
+export async function streamMark(ctx: DomainContext): Promise<number> {
+  const [row] = await ctx.db.select({ id: max(streamEvents.id) }).from(streamEvents);
+  return Number(row?.id ?? 0);
+}
+
+/** The stream events written after `mark`, oldest first. */
+export async function eventsSince(ctx: DomainContext, mark: number) {
+  return ctx.db
+    .select({ type: streamEvents.type, groupId: streamEvents.groupId, userIds: streamEvents.userIds, payload: streamEvents.payload })
+    .from(streamEvents)
+    .where(gt(streamEvents.id, mark))
+    .orderBy(asc(streamEvents.id));
 }
 
 /** Reads a user's stream in the background; `until(n)` waits for n items. */

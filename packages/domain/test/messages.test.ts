@@ -1,94 +1,85 @@
 import { contacts, conversations, messages, sessions } from "@omnilink/db";
 import { and, eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DomainContext } from "../src/context.js";
+import { describe, expect, it } from "vitest";
 import { listHistory, listHistoryPage } from "../src/messages/history.js";
 import { historyInput, historyPageInput } from "../src/messages/schemas.js";
-import { createTestContext, newUser, type TestContext } from "./helpers.js";
-import { friendsWithSessions, groupWith, rejectionOf, send, sessionRow, setMemberStatus } from "./fixtures.js";
+import { friendsWithSessions, groupWith, send, sessionRow, setMemberStatus } from "./fixtures.js";
+import { createTestContext, expectAppError, newUser, rejectionOf, useTestContext } from "./helpers.js";
 
-let t: TestContext;
-let ctx: DomainContext;
-beforeAll(async () => {
-  t = await createTestContext({ groupSendBurst: 1000, groupSendPerSecond: 1000, maxMessageBytes: 1000 });
-  ctx = t.ctx;
-});
-afterAll(() => t.dispose());
+const t = useTestContext({ groupSendBurst: 1000, groupSendPerSecond: 1000, maxMessageBytes: 1000 });
 
 describe("group send", () => {
   it("assigns consecutive seqs, one row per message, the same view for everyone", async () => {
-    const { owner, members, groupId } = await groupWith(ctx, 2);
+    const { owner, members, groupId } = await groupWith(t.ctx, 2);
     const sent = [];
-    for (const [i, from] of [owner, members[0], members[1], owner].entries()) sent.push((await send(ctx, from!, groupId, `m${i}`)).message);
+    for (const [i, from] of [owner, members[0], members[1], owner].entries()) sent.push((await send(t.ctx, from!, groupId, `m${i}`)).message);
     expect(sent.map((m) => m.seq)).toEqual([1, 2, 3, 4]);
     expect(sent.every((m) => m.receiveId === groupId && m.sessionId === "" && /^M[0-9A-Za-z]{11}$/.test(m.uuid))).toBe(true);
-    expect(await ctx.db.$count(messages, eq(messages.conversationId, groupId))).toBe(4);
+    expect(await t.ctx.db.$count(messages, eq(messages.conversationId, groupId))).toBe(4);
     // Ids (stream positions) grow with seq.
     expect([...sent].sort((a, b) => a.id - b.id).map((m) => m.seq)).toEqual([1, 2, 3, 4]);
-    const [conv] = await ctx.db.select().from(conversations).where(eq(conversations.id, groupId));
+    const [conv] = await t.ctx.db.select().from(conversations).where(eq(conversations.id, groupId));
     expect(conv).toMatchObject({ lastSeq: 4, lastMessage: "m3", lastMessageId: sent[3]!.uuid });
   });
 
   it("refuses non-members, muted, left and kicked members, and dismissed groups, with the legacy texts", async () => {
-    const { owner, members, groupId } = await groupWith(ctx, 3);
-    const stranger = await newUser(ctx);
-    expect((await rejectionOf(send(ctx, stranger, groupId, "x"))).message).toBe("非群成员，无法发送消息");
-    await setMemberStatus(ctx, members[0]!, groupId, 5);
-    const muted = await rejectionOf(send(ctx, members[0]!, groupId, "x"));
-    expect([muted.kind, muted.message]).toEqual(["FORBIDDEN", "无权发送消息"]);
-    await setMemberStatus(ctx, members[1]!, groupId, 6);
-    expect((await rejectionOf(send(ctx, members[1]!, groupId, "x"))).message).toBe("无权发送消息");
-    await setMemberStatus(ctx, members[2]!, groupId, 7);
-    expect((await rejectionOf(send(ctx, members[2]!, groupId, "x"))).message).toBe("无权发送消息");
-    expect((await rejectionOf(send(ctx, owner, "Gnonexistent1", "x"))).kind).toBe("NOT_FOUND");
+    const { owner, members, groupId } = await groupWith(t.ctx, 3);
+    const stranger = await newUser(t.ctx);
+    expect((await rejectionOf(send(t.ctx, stranger, groupId, "x"))).message).toBe("非群成员，无法发送消息");
+    await setMemberStatus(t.ctx, members[0]!, groupId, 5);
+    await expectAppError(send(t.ctx, members[0]!, groupId, "x"), "FORBIDDEN", "无权发送消息");
+    await setMemberStatus(t.ctx, members[1]!, groupId, 6);
+    expect((await rejectionOf(send(t.ctx, members[1]!, groupId, "x"))).message).toBe("无权发送消息");
+    await setMemberStatus(t.ctx, members[2]!, groupId, 7);
+    expect((await rejectionOf(send(t.ctx, members[2]!, groupId, "x"))).message).toBe("无权发送消息");
+    await expectAppError(send(t.ctx, owner, "Gnonexistent1", "x"), "NOT_FOUND");
     // Nothing was written by the refused sends.
-    expect(await ctx.db.$count(messages, eq(messages.conversationId, groupId))).toBe(0);
-    const [conv] = await ctx.db.select().from(conversations).where(eq(conversations.id, groupId));
+    expect(await t.ctx.db.$count(messages, eq(messages.conversationId, groupId))).toBe(0);
+    const [conv] = await t.ctx.db.select().from(conversations).where(eq(conversations.id, groupId));
     expect(conv?.lastSeq).toBe(0);
   });
 
   it("writes the same rows whatever the group size: no per-member updates", async () => {
     for (const size of [2, 40]) {
-      const { owner, members, groupId } = await groupWith(ctx, size);
-      const before = await ctx.db.select().from(sessions).where(eq(sessions.receiveId, groupId));
-      const contactsBefore = await ctx.db.select().from(contacts).where(eq(contacts.contactId, groupId));
-      await send(ctx, members[0]!, groupId, "hello");
-      const after = await ctx.db.select().from(sessions).where(eq(sessions.receiveId, groupId));
+      const { owner, members, groupId } = await groupWith(t.ctx, size);
+      const before = await t.ctx.db.select().from(sessions).where(eq(sessions.receiveId, groupId));
+      const contactsBefore = await t.ctx.db.select().from(contacts).where(eq(contacts.contactId, groupId));
+      await send(t.ctx, members[0]!, groupId, "hello");
+      const after = await t.ctx.db.select().from(sessions).where(eq(sessions.receiveId, groupId));
       const changed = after.filter((row) => {
         const old = before.find((b) => b.id === row.id);
         return old?.updatedAt.getTime() !== row.updatedAt.getTime() || old.readSeq !== row.readSeq;
       });
       // Only the sender's own read position moved.
       expect(changed.map((c) => c.sendId)).toEqual([members[0]]);
-      expect(await ctx.db.select().from(contacts).where(eq(contacts.contactId, groupId))).toEqual(contactsBefore);
-      expect((await sessionRow(ctx, owner, groupId))?.readSeq).toBe(0);
+      expect(await t.ctx.db.select().from(contacts).where(eq(contacts.contactId, groupId))).toEqual(contactsBefore);
+      expect((await sessionRow(t.ctx, owner, groupId))?.readSeq).toBe(0);
     }
   });
 
   it("is idempotent by clientMsgId: a retry returns the original, one row, even concurrently", async () => {
-    const { owner, groupId } = await groupWith(ctx, 1);
-    const first = await send(ctx, owner, groupId, "once", { clientMsgId: "c-1" });
-    const again = await send(ctx, owner, groupId, "once (retry)", { clientMsgId: "c-1" });
+    const { owner, groupId } = await groupWith(t.ctx, 1);
+    const first = await send(t.ctx, owner, groupId, "once", { clientMsgId: "c-1" });
+    const again = await send(t.ctx, owner, groupId, "once (retry)", { clientMsgId: "c-1" });
     expect(first.duplicate).toBe(false);
     expect(again).toEqual({ message: first.message, duplicate: true });
-    const burst = await Promise.all(Array.from({ length: 10 }, () => send(ctx, owner, groupId, "burst", { clientMsgId: "c-2" })));
+    const burst = await Promise.all(Array.from({ length: 10 }, () => send(t.ctx, owner, groupId, "burst", { clientMsgId: "c-2" })));
     expect(new Set(burst.map((r) => r.message.uuid)).size).toBe(1);
     expect(burst.filter((r) => !r.duplicate)).toHaveLength(1);
-    expect(await ctx.db.$count(messages, and(eq(messages.conversationId, groupId), eq(messages.clientMsgId, "c-2")))).toBe(1);
+    expect(await t.ctx.db.$count(messages, and(eq(messages.conversationId, groupId), eq(messages.clientMsgId, "c-2")))).toBe(1);
     // Seqs stay dense: the losing retries did not burn a seq.
-    const next = await send(ctx, owner, groupId, "after");
+    const next = await send(t.ctx, owner, groupId, "after");
     expect(next.message.seq).toBe(3);
   });
 
   it("limits message size and the per-group send rate", async () => {
-    const { owner, groupId } = await groupWith(ctx, 1);
-    const big = await rejectionOf(send(ctx, owner, groupId, "x".repeat(1001)));
-    expect(big.kind).toBe("PAYLOAD_TOO_LARGE");
+    const { owner, groupId } = await groupWith(t.ctx, 1);
+    await expectAppError(send(t.ctx, owner, groupId, "x".repeat(1001)), "PAYLOAD_TOO_LARGE");
     const limited = await createTestContext({ groupSendBurst: 3, groupSendPerSecond: 0.001 });
     try {
       const g = await groupWith(limited.ctx, 1);
       for (let i = 0; i < 3; i++) await send(limited.ctx, g.owner, g.groupId, `ok ${i}`);
-      expect((await rejectionOf(send(limited.ctx, g.owner, g.groupId, "too fast"))).kind).toBe("RATE_LIMITED");
+      await expectAppError(send(limited.ctx, g.owner, g.groupId, "too fast"), "RATE_LIMITED");
     } finally {
       await limited.dispose();
     }
@@ -97,74 +88,74 @@ describe("group send", () => {
 
 describe("private send", () => {
   it("follows the legacy checks: friendship, both sessions, session_id", async () => {
-    const { a, b } = await friendsWithSessions(ctx);
-    const m = await send(ctx, a, b, "hi bob");
-    const mine = await sessionRow(ctx, a, b);
+    const { a, b } = await friendsWithSessions(t.ctx);
+    const m = await send(t.ctx, a, b, "hi bob");
+    const mine = await sessionRow(t.ctx, a, b);
     expect(m.message).toMatchObject({ seq: 1, sessionId: mine?.uuid, receiveId: b, sendId: a });
-    expect((await rejectionOf(send(ctx, a, a, "me"))).message).toBe("不能给自己发消息");
-    expect((await rejectionOf(send(ctx, a, b, ""))).message).toBe("消息内容不能为空");
-    expect((await rejectionOf(send(ctx, a, b, "x", { sessionId: "Swrong000000" }))).message).toBe("session_id 不匹配");
-    const stranger = await newUser(ctx);
-    expect((await rejectionOf(send(ctx, stranger, a, "x"))).message).toBe("无权发送消息");
-    await ctx.db.update(contacts).set({ status: 2 }).where(and(eq(contacts.userId, b), eq(contacts.contactId, a)));
-    expect((await rejectionOf(send(ctx, b, a, "x"))).message).toBe("已被对方拉黑，无法发送消息");
+    expect((await rejectionOf(send(t.ctx, a, a, "me"))).message).toBe("不能给自己发消息");
+    expect((await rejectionOf(send(t.ctx, a, b, ""))).message).toBe("消息内容不能为空");
+    expect((await rejectionOf(send(t.ctx, a, b, "x", { sessionId: "Swrong000000" }))).message).toBe("session_id 不匹配");
+    const stranger = await newUser(t.ctx);
+    expect((await rejectionOf(send(t.ctx, stranger, a, "x"))).message).toBe("无权发送消息");
+    await t.ctx.db.update(contacts).set({ status: 2 }).where(and(eq(contacts.userId, b), eq(contacts.contactId, a)));
+    expect((await rejectionOf(send(t.ctx, b, a, "x"))).message).toBe("已被对方拉黑，无法发送消息");
   });
 
   it("needs the peer's session too", async () => {
-    const a = await newUser(ctx);
-    const b = await newUser(ctx);
-    await ctx.db.insert(contacts).values([
+    const a = await newUser(t.ctx);
+    const b = await newUser(t.ctx);
+    await t.ctx.db.insert(contacts).values([
       { userId: a, contactId: b, contactType: 0 },
       { userId: b, contactId: a, contactType: 0 },
     ]);
-    expect((await rejectionOf(send(ctx, a, b, "x"))).message).toBe("会话不存在，请先创建会话");
+    expect((await rejectionOf(send(t.ctx, a, b, "x"))).message).toBe("会话不存在，请先创建会话");
   });
 });
 
 describe("history", () => {
   it("pages by cursor and by the legacy page form, oldest first within a page", async () => {
-    const { owner, members, groupId } = await groupWith(ctx, 1);
-    for (let i = 1; i <= 45; i++) await send(ctx, i % 2 ? owner : members[0]!, groupId, `n${i}`);
-    const latest = await listHistory(ctx, members[0]!, historyInput.parse({ peerId: groupId, limit: 20 }));
+    const { owner, members, groupId } = await groupWith(t.ctx, 1);
+    for (let i = 1; i <= 45; i++) await send(t.ctx, i % 2 ? owner : members[0]!, groupId, `n${i}`);
+    const latest = await listHistory(t.ctx, members[0]!, historyInput.parse({ peerId: groupId, limit: 20 }));
     expect(latest.items.map((m) => m.seq)).toEqual(Array.from({ length: 20 }, (_, i) => 26 + i));
     expect(latest.hasMore).toBe(true);
-    const older = await listHistory(ctx, members[0]!, historyInput.parse({ peerId: groupId, beforeSeq: 26, limit: 20 }));
+    const older = await listHistory(t.ctx, members[0]!, historyInput.parse({ peerId: groupId, beforeSeq: 26, limit: 20 }));
     expect(older.items[0]?.seq).toBe(6);
-    const oldest = await listHistory(ctx, members[0]!, historyInput.parse({ peerId: groupId, beforeSeq: 6, limit: 20 }));
+    const oldest = await listHistory(t.ctx, members[0]!, historyInput.parse({ peerId: groupId, beforeSeq: 6, limit: 20 }));
     expect(oldest.items.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5]);
     expect(oldest.hasMore).toBe(false);
-    const newer = await listHistory(ctx, owner, historyInput.parse({ peerId: groupId, afterSeq: 40 }));
+    const newer = await listHistory(t.ctx, owner, historyInput.parse({ peerId: groupId, afterSeq: 40 }));
     expect(newer.items.map((m) => m.content)).toEqual(["n41", "n42", "n43", "n44", "n45"]);
 
-    const page1 = await listHistoryPage(ctx, owner, historyPageInput.parse({ peerId: groupId, page: 1, pageSize: 20 }));
-    const page3 = await listHistoryPage(ctx, owner, historyPageInput.parse({ peerId: groupId, page: 3, pageSize: 20 }));
+    const page1 = await listHistoryPage(t.ctx, owner, historyPageInput.parse({ peerId: groupId, page: 1, pageSize: 20 }));
+    const page3 = await listHistoryPage(t.ctx, owner, historyPageInput.parse({ peerId: groupId, page: 3, pageSize: 20 }));
     expect(page1.map((m) => m.seq)).toEqual(latest.items.map((m) => m.seq));
     expect(page3.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5]);
-    expect(await listHistoryPage(ctx, owner, historyPageInput.parse({ peerId: groupId, page: 4, pageSize: 20 }))).toEqual([]);
+    expect(await listHistoryPage(t.ctx, owner, historyPageInput.parse({ peerId: groupId, page: 4, pageSize: 20 }))).toEqual([]);
     // Clamps like the legacy server: page <= 0 is 1, size > 200 is 200.
-    const clamped = await listHistoryPage(ctx, owner, historyPageInput.parse({ peerId: groupId, page: 0, pageSize: 1000 }));
+    const clamped = await listHistoryPage(t.ctx, owner, historyPageInput.parse({ peerId: groupId, page: 0, pageSize: 1000 }));
     expect(clamped).toHaveLength(45);
   });
 
   it("is refused to non-members and to members who left", async () => {
-    const { owner, members, groupId } = await groupWith(ctx, 1);
-    await send(ctx, owner, groupId, "secret");
-    const stranger = await newUser(ctx);
-    expect((await rejectionOf(listHistory(ctx, stranger, historyInput.parse({ peerId: groupId })))).message).toBe("非群成员，无权查看消息");
-    await setMemberStatus(ctx, members[0]!, groupId, 6);
-    expect((await rejectionOf(listHistory(ctx, members[0]!, historyInput.parse({ peerId: groupId })))).message).toBe("非正常群成员状态");
-    await setMemberStatus(ctx, members[0]!, groupId, 5);
-    expect((await listHistory(ctx, members[0]!, historyInput.parse({ peerId: groupId }))).items).toHaveLength(1);
+    const { owner, members, groupId } = await groupWith(t.ctx, 1);
+    await send(t.ctx, owner, groupId, "secret");
+    const stranger = await newUser(t.ctx);
+    expect((await rejectionOf(listHistory(t.ctx, stranger, historyInput.parse({ peerId: groupId })))).message).toBe("非群成员，无权查看消息");
+    await setMemberStatus(t.ctx, members[0]!, groupId, 6);
+    expect((await rejectionOf(listHistory(t.ctx, members[0]!, historyInput.parse({ peerId: groupId })))).message).toBe("非正常群成员状态");
+    await setMemberStatus(t.ctx, members[0]!, groupId, 5);
+    expect((await listHistory(t.ctx, members[0]!, historyInput.parse({ peerId: groupId }))).items).toHaveLength(1);
   });
 
   it("private history needs the friendship", async () => {
-    const { a, b } = await friendsWithSessions(ctx);
-    await send(ctx, a, b, "one");
-    await send(ctx, b, a, "two");
-    const page = await listHistoryPage(ctx, b, historyPageInput.parse({ peerId: a, page: 1, pageSize: 20 }));
+    const { a, b } = await friendsWithSessions(t.ctx);
+    await send(t.ctx, a, b, "one");
+    await send(t.ctx, b, a, "two");
+    const page = await listHistoryPage(t.ctx, b, historyPageInput.parse({ peerId: a, page: 1, pageSize: 20 }));
     expect(page.map((m) => m.content)).toEqual(["one", "two"]);
-    const stranger = await newUser(ctx);
-    expect((await rejectionOf(listHistory(ctx, stranger, historyInput.parse({ peerId: a })))).message).toBe("无权查看聊天记录");
-    expect((await rejectionOf(listHistory(ctx, a, historyInput.parse({ peerId: a })))).message).toBe("不能查询与自己的私聊记录");
+    const stranger = await newUser(t.ctx);
+    expect((await rejectionOf(listHistory(t.ctx, stranger, historyInput.parse({ peerId: a })))).message).toBe("无权查看聊天记录");
+    expect((await rejectionOf(listHistory(t.ctx, a, historyInput.parse({ peerId: a })))).message).toBe("不能查询与自己的私聊记录");
   });
 });

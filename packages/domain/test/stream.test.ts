@@ -1,35 +1,28 @@
 import { createTestDb, type TestDb } from "@omnilink/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTokenService } from "../src/auth/tokens.js";
-import type { DomainContext } from "../src/context.js";
 import { createDomain } from "../src/create.js";
 import { createMemoryBus, type EventBus } from "../src/realtime/bus.js";
 import type { StreamItem } from "../src/realtime/events.js";
 import { collect, friendsWithSessions, groupWith, send, settle } from "./fixtures.js";
-import { createTestContext, newUser, TEST_SCRYPT_COST, type TestContext } from "./helpers.js";
+import { createTestContext, newUser, TEST_SCRYPT_COST, useTestContext } from "./helpers.js";
 
-let t: TestContext;
-let ctx: DomainContext;
-beforeAll(async () => {
-  t = await createTestContext({ groupSendBurst: 10_000, groupSendPerSecond: 10_000 });
-  ctx = t.ctx;
-});
-afterAll(() => t.dispose());
+const t = useTestContext({ groupSendBurst: 10_000, groupSendPerSecond: 10_000 });
 
 const contents = (items: StreamItem[]) => items.map((i) => (i.kind === "message" ? i.message.content : `<${i.event.type}>`));
 
 describe("the user stream", () => {
   it("delivers every message of the user's groups and private chats live, in order, and nothing else", async () => {
-    const { owner, members, groupId } = await groupWith(ctx, 2);
-    const other = await groupWith(ctx, 1);
-    const { a, b } = await friendsWithSessions(ctx);
-    const s1 = collect(ctx, members[0]!);
-    const sa = collect(ctx, a);
+    const { owner, members, groupId } = await groupWith(t.ctx, 2);
+    const other = await groupWith(t.ctx, 1);
+    const { a, b } = await friendsWithSessions(t.ctx);
+    const s1 = collect(t.ctx, members[0]!);
+    const sa = collect(t.ctx, a);
     await settle();
-    await send(ctx, owner, groupId, "g1");
-    await send(ctx, other.owner, other.groupId, "not for you");
-    await send(ctx, members[1]!, groupId, "g2");
-    await send(ctx, b, a, "p1");
+    await send(t.ctx, owner, groupId, "g1");
+    await send(t.ctx, other.owner, other.groupId, "not for you");
+    await send(t.ctx, members[1]!, groupId, "g2");
+    await send(t.ctx, b, a, "p1");
     expect(contents(await s1.until(2))).toEqual(["g1", "g2"]);
     expect(contents(await sa.until(1))).toEqual(["p1"]);
     await settle();
@@ -39,22 +32,22 @@ describe("the user stream", () => {
   });
 
   it("resumes after a disconnect with exactly what was missed: 100 messages, in order, once", async () => {
-    const { owner, members, groupId } = await groupWith(ctx, 1);
-    const second = await groupWith(ctx, 0);
+    const { owner, members, groupId } = await groupWith(t.ctx, 1);
+    const second = await groupWith(t.ctx, 0);
     const reader = members[0]!;
     // The reader is in two groups; messages interleave between them.
     const { createGroup } = await import("../src/groups/create-group.js");
-    const g2 = await createGroup(ctx, second.owner, { name: "second", memberIds: [reader] });
-    const first = collect(ctx, reader);
+    const g2 = await createGroup(t.ctx, second.owner, { name: "second", memberIds: [reader] });
+    const first = collect(t.ctx, reader);
     await settle();
-    await send(ctx, owner, groupId, "before");
+    await send(t.ctx, owner, groupId, "before");
     const [seen] = await first.until(1);
     await first.stop();
     for (let i = 0; i < 100; i++) {
-      if (i % 3 === 0) await send(ctx, second.owner, g2.uuid, `x${i}`);
-      else await send(ctx, owner, groupId, `x${i}`);
+      if (i % 3 === 0) await send(t.ctx, second.owner, g2.uuid, `x${i}`);
+      else await send(t.ctx, owner, groupId, `x${i}`);
     }
-    const resumed = collect(ctx, reader, seen!.id);
+    const resumed = collect(t.ctx, reader, seen!.id);
     const got = await resumed.until(100);
     await settle();
     expect(resumed.items).toHaveLength(100);
@@ -62,19 +55,19 @@ describe("the user stream", () => {
     const ids = got.map((i) => i.id);
     expect(ids).toEqual([...ids].sort((x, y) => x - y));
     // Still live after the backfill.
-    await send(ctx, owner, groupId, "live again");
+    await send(t.ctx, owner, groupId, "live again");
     expect(contents(await resumed.until(101)).at(-1)).toBe("live again");
     await resumed.stop();
   });
 
   it("a subscriber who joins during a burst gets every message once (listen first, then backfill)", async () => {
-    const { owner, members, groupId } = await groupWith(ctx, 1);
-    const first = await send(ctx, owner, groupId, "m0");
+    const { owner, members, groupId } = await groupWith(t.ctx, 1);
+    const first = await send(t.ctx, owner, groupId, "m0");
     const sending = (async () => {
-      for (let i = 1; i <= 60; i++) await send(ctx, owner, groupId, `m${i}`);
+      for (let i = 1; i <= 60; i++) await send(t.ctx, owner, groupId, `m${i}`);
     })();
     await new Promise((r) => setTimeout(r, 20));
-    const s = collect(ctx, members[0]!, first.message.id);
+    const s = collect(t.ctx, members[0]!, first.message.id);
     await sending;
     const got = await s.until(60);
     await settle();

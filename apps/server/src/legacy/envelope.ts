@@ -1,4 +1,5 @@
 import { AppError, BAD_PARAMS_MESSAGE, ERROR_TABLE, INTERNAL_MESSAGE } from "@omnilink/domain";
+import type { FastifyReply, FastifyRequest } from "fastify";
 
 /** The legacy response body: `data` is left out when there is none. */
 export interface Envelope {
@@ -30,4 +31,11 @@ export function failure(error: unknown): { status: number; body: Envelope; unexp
     return { status, body: { code: entry.legacy, message: error.message }, unexpected: false };
   }
   return { status: 200, body: { code: 500, message: INTERNAL_MESSAGE }, unexpected: true };
+}
+
+/** Answers `error` with the legacy envelope (logging the unexpected ones). */
+export function replyFailure(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
+  const { status, body, unexpected } = failure(error);
+  if (unexpected) request.log.error({ err: error }, "legacy route failed");
+  return reply.code(status).send(body);
 }

@@ -1,63 +1,77 @@
-import { badRequest, login, loginInput, register, registerInput, type DomainContext } from "@omnilink/domain";
-import type { FastifyInstance } from "fastify";
-import { z } from "zod";
-import { BindError, failure, success } from "./envelope.js";
-import { toLoginData } from "./users.js";
+import type { DomainContext } from "@omnilink/domain";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { legacyErrorHandler } from "../errors.js";
+import { authenticate } from "./auth.js";
+import { registerCors } from "./cors.js";
+import { replyFailure, success } from "./envelope.js";
+import type { Caller, LegacyRoute, RouteEnv } from "./route.js";
+import { approvalRoutes } from "./routes/approvals.js";
+import { authRoutes } from "./routes/auth.js";
+import { contactRoutes } from "./routes/contacts.js";
+import { groupRoutes } from "./routes/groups.js";
+import { messageRoutes } from "./routes/messages.js";
+import { sessionRoutes } from "./routes/sessions.js";
+import { DEFAULT_UPLOAD_MAX_BYTES, registerUploads } from "./upload.js";
 
-interface LegacyRoute {
-  path: string;
-  /** Binds and runs the request; returns the envelope's `data` (undefined: omitted). */
-  run(ctx: DomainContext, body: unknown): Promise<unknown>;
+export interface LegacyOptions {
+  /** Where uploads are stored and served from (<dataDir>/uploads). */
+  uploadDir: string;
+  /** Largest upload in bytes (default 20 MiB). */
+  uploadMaxBytes?: number;
 }
 
 /**
- * `bind` is the shape the body must have, like gin's BindJSON: a body that does not bind is
- * HTTP 400 参数错误. `rules` are checked next; their failures are business errors (HTTP 200,
- * code 400) carrying the first rule's message, which the client shows.
+ * Every legacy HTTP route of the contract (§2.0 rows 1-2, 4-30 and D10), as one table. The AI
+ * module's paths (`/ai/...`, D17) are deliberately absent: they fall to the 404 handler, whatever
+ * the token, and the client tolerates that.
  */
-function route<B extends z.ZodType, R extends z.ZodType = B>(def: {
-  path: string;
-  bind: B;
-  rules?: R;
-  handle(ctx: DomainContext, input: z.infer<R>): Promise<unknown>;
-}): LegacyRoute {
-  return {
-    path: def.path,
-    async run(ctx, body) {
-      const bound = def.bind.safeParse(body);
-      if (!bound.success) throw new BindError();
-      const checked = (def.rules ?? def.bind).safeParse(bound.data);
-      if (!checked.success) throw badRequest(checked.error.issues[0]?.message);
-      return def.handle(ctx, checked.data as z.infer<R>);
-    },
-  };
-}
-
-const routes: LegacyRoute[] = [
-  route({
-    path: "/login",
-    bind: loginInput,
-    handle: async (ctx, input) => toLoginData(await login(ctx, input)),
-  }),
-  route({
-    path: "/register",
-    // The legacy binding has no rules (empty strings bind); ours then answer with a clear message.
-    bind: z.object({ username: z.string().default(""), password: z.string().default(""), nickname: z.string().default("") }),
-    rules: registerInput,
-    handle: async (ctx, input) => toLoginData(await register(ctx, input)),
-  }),
+export const legacyRoutes: readonly LegacyRoute[] = [
+  ...authRoutes,
+  ...contactRoutes,
+  ...sessionRoutes,
+  ...messageRoutes,
+  ...groupRoutes,
+  ...approvalRoutes,
 ];
 
-export function registerLegacyRoutes(app: FastifyInstance, ctx: DomainContext): void {
-  for (const r of routes) {
-    app.post(r.path, async (request, reply) => {
-      try {
-        return success(await r.run(ctx, request.body));
-      } catch (error) {
-        const { status, body, unexpected } = failure(error);
-        if (unexpected) request.log.error({ err: error }, "legacy route failed");
-        return reply.code(status).send(body);
-      }
-    });
-  }
+/**
+ * Registers CORS, the route table, the upload and the static files. Call it on the root instance
+ * before other routes and plugins, so that every path (tRPC included) gets the CORS headers and
+ * preflight answers.
+ */
+export async function registerLegacyRoutes(app: FastifyInstance, domain: DomainContext, options: LegacyOptions): Promise<void> {
+  await registerCors(app);
+  const env: RouteEnv = { domain, log: app.log };
+  const callers = new WeakMap<FastifyRequest, Caller>();
+
+  // The JWT check runs on onRequest, before the body is parsed, as the gin middleware ran before binding.
+  const requireToken = async (request: FastifyRequest, reply: FastifyReply) => {
+    try {
+      callers.set(request, await authenticate(domain.tokens, request));
+    } catch (error) {
+      return replyFailure(request, reply, error);
+    }
+  };
+
+  // A scope of their own, with the legacy error handler set before any route: a route keeps the
+  // handler its scope has when the route is added (installErrorHandlers runs later, on the root).
+  await app.register(async (scope) => {
+    scope.setErrorHandler(legacyErrorHandler);
+    for (const r of legacyRoutes) {
+      scope.route({
+        method: r.method,
+        url: r.path,
+        ...(r.public ? {} : { onRequest: requireToken }),
+        handler: async (request, reply) => {
+          try {
+            const out = await r.run(env, request.body, callers.get(request));
+            return r.raw ? out : success(out);
+          } catch (error) {
+            return replyFailure(request, reply, error);
+          }
+        },
+      });
+    }
+    await registerUploads(scope, { dir: options.uploadDir, maxBytes: options.uploadMaxBytes ?? DEFAULT_UPLOAD_MAX_BYTES }, requireToken);
+  });
 }

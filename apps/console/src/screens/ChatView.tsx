@@ -1,0 +1,209 @@
+import { useMutation } from "@tanstack/react-query";
+import { useEffect, useLayoutEffect, useRef, useState, type FormEvent, type UIEvent } from "react";
+import { errorText } from "../api";
+import { useConsole } from "../context";
+import { formatTime, newClientId } from "../format";
+import { useFriends, useSessions } from "../queries";
+import { useConversation } from "../store";
+import { GroupPanel } from "./GroupPanel";
+
+const PAGE = 30;
+
+/**
+ * One conversation: the newest page first, older pages when scrolled to the top (cursor:
+ * beforeSeq), live messages from the stream, read marks while open.
+ */
+export function ChatView({ peerId }: { peerId: string }) {
+  const { api, store, me, markRead, live } = useConsole();
+  const conversation = useConversation(store, peerId);
+  const isGroup = peerId.startsWith("G");
+  const sessions = useSessions();
+  const friends = useFriends();
+  const session = sessions.data?.find((s) => s.peerId === peerId);
+  const name = session?.peerName ?? friends.data?.find((f) => f.userId === peerId)?.name ?? peerId;
+
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [loadingOlder, setLoadingOlder] = useState(false);
+  const [showPanel, setShowPanel] = useState(false);
+  const listRef = useRef<HTMLDivElement>(null);
+  const atBottom = useRef(true);
+  const restore = useRef<{ height: number; top: number } | null>(null);
+  const lastUuid = useRef<string | null>(null);
+
+  // The newest page, and a read mark for everything so far.
+  useEffect(() => {
+    let cancelled = false;
+    api.messages.history
+      .query({ peerId, limit: PAGE })
+      .then((page) => {
+        if (cancelled) return;
+        store.add(peerId, page.items);
+        // Messages heard live before this page may reach further back than it: seqs start at 1.
+        const oldest = store.get(peerId).messages[0];
+        const first = page.items[0];
+        store.setHasMore(peerId, !oldest || !first || oldest.seq >= first.seq ? page.hasMore : oldest.seq > 1);
+        setLoadError(null);
+      })
+      .catch((e: unknown) => {
+        if (!cancelled) setLoadError(errorText(e));
+      });
+    markRead(peerId);
+    return () => {
+      cancelled = true;
+    };
+  }, [api, store, peerId, markRead]);
+
+  // A stream started without a resume point only hears what comes after it: catch up on what
+  // was sent between the page above and that start. (A resumed stream backfills by itself.)
+  useEffect(() => {
+    if (live.epoch === 0) return;
+    const newest = store.get(peerId).messages.at(-1);
+    if (!newest) return;
+    api.messages.history
+      .query({ peerId, afterSeq: newest.seq, limit: 200 })
+      .then((page) => store.add(peerId, page.items))
+      .catch(() => {});
+  }, [api, store, peerId, live.epoch]);
+
+  const loadOlder = async () => {
+    const oldest = store.get(peerId).messages[0];
+    if (loadingOlder || !oldest || store.get(peerId).hasMore === false) return;
+    setLoadingOlder(true);
+    const el = listRef.current;
+    restore.current = el ? { height: el.scrollHeight, top: el.scrollTop } : null;
+    try {
+      const page = await api.messages.history.query({ peerId, beforeSeq: oldest.seq, limit: PAGE });
+      if (store.add(peerId, page.items) === 0) restore.current = null;
+      store.setHasMore(peerId, page.hasMore);
+    } catch (e) {
+      restore.current = null;
+      setLoadError(errorText(e));
+    } finally {
+      setLoadingOlder(false);
+    }
+  };
+
+  // Keep the view where the reader is: after an older page, the same message stays in place;
+  // a new message scrolls down when the reader was at the bottom (or sent it).
+  useLayoutEffect(() => {
+    const el = listRef.current;
+    if (!el) return;
+    const newest = conversation.messages.at(-1);
+    if (restore.current) {
+      el.scrollTop = el.scrollHeight - restore.current.height + restore.current.top;
+      restore.current = null;
+    } else if (newest && newest.uuid !== lastUuid.current && (atBottom.current || newest.sendId === me.uuid)) {
+      el.scrollTop = el.scrollHeight;
+    }
+    lastUuid.current = newest?.uuid ?? null;
+  }, [conversation.messages, me.uuid]);
+
+  const onScroll = (event: UIEvent<HTMLDivElement>) => {
+    const el = event.currentTarget;
+    atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+    if (el.scrollTop < 40 && conversation.hasMore !== false) void loadOlder();
+  };
+
+  const [draft, setDraft] = useState("");
+  const clientMsgId = useRef<string | null>(null);
+  const send = useMutation({
+    mutationFn: (content: string) => {
+      clientMsgId.current ??= newClientId();
+      return api.messages.send.mutate({ receiveId: peerId, content, clientMsgId: clientMsgId.current });
+    },
+    onSuccess: (result) => {
+      store.add(peerId, [result.message]);
+      clientMsgId.current = null;
+      setDraft("");
+    },
+  });
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (!draft.trim() || send.isPending) return;
+    send.mutate(draft);
+  };
+
+  return (
+    <div className="chat-layout">
+      <section className="panel chat" data-testid="chat-view" data-peer-id={peerId}>
+        <div className="chat-header">
+          <div>
+            <h2 data-testid="chat-title">
+              {isGroup && <span className="tag">group</span>}
+              {name}
+            </h2>
+            <code data-testid="chat-peer-id">{peerId}</code>
+          </div>
+          {isGroup && (
+            <button type="button" data-testid="group-panel-toggle" onClick={() => setShowPanel((v) => !v)}>
+              {showPanel ? "Hide group panel" : "Group panel"}
+            </button>
+          )}
+        </div>
+        {conversation.notice && (
+          <p className="notice" data-testid="chat-notice">
+            {conversation.notice}
+          </p>
+        )}
+        {loadError && (
+          <p className="error" data-testid="chat-error">
+            {loadError}
+          </p>
+        )}
+        <div className="messages" ref={listRef} onScroll={onScroll} data-testid="message-list">
+          {conversation.hasMore !== false ? (
+            <button type="button" className="load-older" data-testid="load-older" disabled={loadingOlder} onClick={() => void loadOlder()}>
+              {loadingOlder ? "Loading…" : "Load older messages"}
+            </button>
+          ) : (
+            <p className="muted center" data-testid="history-start">
+              Beginning of the conversation
+            </p>
+          )}
+          {conversation.messages.map((m) => {
+            const own = m.sendId === me.uuid;
+            return (
+              <div
+                key={m.uuid}
+                className={own ? "message own" : "message"}
+                data-testid="message"
+                data-uuid={m.uuid}
+                data-seq={m.seq}
+                data-own={own ? "true" : "false"}
+              >
+                <div className="message-meta">
+                  <span data-testid="message-sender">{own ? "me" : m.sendName}</span>
+                  <time dateTime={m.createdAt.toISOString()}>{formatTime(m.createdAt)}</time>
+                  <span className="muted">#{m.seq}</span>
+                </div>
+                <div className="message-body" data-testid="message-content">
+                  {m.type === 0 ? m.content : m.fileName || m.url || m.content}
+                </div>
+              </div>
+            );
+          })}
+        </div>
+        <form className="composer" onSubmit={submit}>
+          <input
+            data-testid="composer-input"
+            value={draft}
+            placeholder="Write a message"
+            onChange={(e) => {
+              setDraft(e.target.value);
+              clientMsgId.current = null;
+            }}
+          />
+          <button type="submit" className="primary" data-testid="composer-send" disabled={send.isPending || !draft.trim()}>
+            Send
+          </button>
+        </form>
+        {send.error && (
+          <p className="error" role="alert" data-testid="send-error">
+            {errorText(send.error)}
+          </p>
+        )}
+      </section>
+      {isGroup && showPanel && <GroupPanel groupId={peerId} />}
+    </div>
+  );
+}

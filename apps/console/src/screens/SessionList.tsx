@@ -1,0 +1,53 @@
+import { errorText } from "../api";
+import { formatTime } from "../format";
+import { useSessions } from "../queries";
+import { Link } from "../router";
+
+/** My conversations, newest activity first, kept current by the live stream. */
+export function SessionList({ activePeer }: { activePeer: string | null }) {
+  const sessions = useSessions();
+  return (
+    <section className="sessions">
+      <h2>Chats</h2>
+      {sessions.error && <p className="error">{errorText(sessions.error)}</p>}
+      {sessions.data?.length === 0 && <p className="muted">No conversations yet.</p>}
+      <ul data-testid="session-list">
+        {sessions.data?.map((s) => {
+          // The open conversation is being read: its count is on its way to zero.
+          const unread = s.peerId === activePeer ? 0 : s.unreadCount;
+          return (
+            <li key={s.sessionId}>
+              <Link
+                to={`/chat/${s.peerId}`}
+                className={s.peerId === activePeer ? "session active" : "session"}
+                data-testid="session-item"
+                data-peer-id={s.peerId}
+                data-unread={unread}
+              >
+                <span className="session-top">
+                  <span className="session-name" data-testid="session-name">
+                    {s.peerType === "G" && <span className="tag">group</span>}
+                    {s.peerName}
+                  </span>
+                  <span className="session-time" data-testid="session-time">
+                    {formatTime(s.lastMessageAt ?? s.updatedAt)}
+                  </span>
+                </span>
+                <span className="session-bottom">
+                  <span className="session-last" data-testid="session-last">
+                    {s.lastMessage}
+                  </span>
+                  {unread > 0 && (
+                    <span className="badge" data-testid="unread-badge">
+                      {unread}
+                    </span>
+                  )}
+                </span>
+              </Link>
+            </li>
+          );
+        })}
+      </ul>
+    </section>
+  );
+}

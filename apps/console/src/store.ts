@@ -1,0 +1,81 @@
+import { useSyncExternalStore } from "react";
+import type { MessageView } from "./api";
+
+/** One conversation as this tab knows it: messages by uuid, shown in seq order. */
+export interface Conversation {
+  messages: readonly MessageView[];
+  /** Older messages exist before the first one held (unknown until a page was loaded). */
+  hasMore: boolean | null;
+  /** Why the conversation is closed for this user (left, removed, dismissed), if it is. */
+  notice: string | null;
+}
+
+const EMPTY: Conversation = { messages: [], hasMore: null, notice: null };
+
+/**
+ * Messages per peer (a group id or the other user's id). A message may arrive more than once
+ * (the send's answer, the live echo, a history page, a resume backfill): it is kept once, by uuid,
+ * and each conversation stays ordered by seq whatever the arrival order.
+ */
+export class MessageStore {
+  private conversations = new Map<string, Conversation>();
+  private listeners = new Set<() => void>();
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  get(peerId: string): Conversation {
+    return this.conversations.get(peerId) ?? EMPTY;
+  }
+
+  /** Adds messages; returns how many were new. */
+  add(peerId: string, incoming: readonly MessageView[]): number {
+    const current = this.get(peerId);
+    const known = new Set(current.messages.map((m) => m.uuid));
+    const fresh = incoming.filter((m) => {
+      if (known.has(m.uuid)) return false;
+      known.add(m.uuid);
+      return true;
+    });
+    if (fresh.length === 0) return 0;
+    const messages = [...current.messages, ...fresh].sort((a, b) => a.seq - b.seq);
+    this.set(peerId, { ...current, messages });
+    return fresh.length;
+  }
+
+  setHasMore(peerId: string, hasMore: boolean): void {
+    const current = this.get(peerId);
+    if (current.hasMore !== hasMore) this.set(peerId, { ...current, hasMore });
+  }
+
+  setNotice(peerId: string, notice: string | null): void {
+    const current = this.get(peerId);
+    if (current.notice !== notice) this.set(peerId, { ...current, notice });
+  }
+
+  clear(): void {
+    this.conversations.clear();
+    this.emit();
+  }
+
+  private set(peerId: string, conversation: Conversation): void {
+    this.conversations.set(peerId, conversation);
+    this.emit();
+  }
+
+  private emit(): void {
+    for (const listener of this.listeners) listener();
+  }
+}
+
+export function useConversation(store: MessageStore, peerId: string): Conversation {
+  return useSyncExternalStore(store.subscribe, () => store.get(peerId));
+}
+
+/** Whose conversation a message belongs to, seen from `me`: the group, or the other user. */
+export function peerOf(message: MessageView, me: string): string {
+  if (message.receiveId.startsWith("G")) return message.receiveId;
+  return message.sendId === me ? message.receiveId : message.sendId;
+}

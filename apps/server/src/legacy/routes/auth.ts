@@ -1,0 +1,40 @@
+import { badRequest, getProfile, login, loginInput, register, registerInput } from "@omnilink/domain";
+import { z } from "zod";
+import { publicRoute, route, str, type LegacyRoute } from "../route.js";
+import { toLoginData, toUserInfo } from "../shapes/users.js";
+
+/** Accounts: §2.1-§2.4. */
+export const authRoutes: LegacyRoute[] = [
+  publicRoute({
+    path: "/login",
+    // `binding:"required"` on both: empty or missing is HTTP 400 参数错误.
+    bind: loginInput,
+    handle: async (env, input) => toLoginData(await login(env.domain, input)),
+  }),
+  publicRoute({
+    path: "/register",
+    // The legacy binding has no rules (empty strings bind); ours then answer with a clear message.
+    bind: z.object({ username: str, password: str, nickname: str }),
+    rules: registerInput,
+    handle: async (env, input) => toLoginData(await register(env.domain, input)),
+  }),
+  route({
+    method: "GET",
+    path: "/auth/ping",
+    // The raw claims, without the envelope (§2.3).
+    raw: true,
+    bind: z.unknown(),
+    handle: (_env, _input, caller) => Promise.resolve({ uuid: caller.uuid, username: caller.username }),
+  }),
+  route({
+    path: "/user/internal/getUserInfo",
+    bind: z.object({ uuid: str }),
+    rules: z.object({ uuid: z.string().trim().min(1, "uuid is required") }),
+    handle: async (env, input) => {
+      const profile = await getProfile(env.domain, input.uuid);
+      // getProfile answers "no such user" with undefined; §2.4 says 400 用户不存在.
+      if (!profile) throw badRequest("用户不存在");
+      return toUserInfo(profile);
+    },
+  }),
+];

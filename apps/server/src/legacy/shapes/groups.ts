@@ -1,0 +1,30 @@
+import type { GroupMemberView, GroupView } from "@omnilink/domain";
+import { formatRfc3339 } from "../format.js";
+
+/**
+ * CreateGroupRespond / group info (§2.18, §2.19): every key always present, the id twice
+ * (`uuid` and `group_id`). `add_mode` is an addition (D16).
+ */
+export const toGroupInfo = (g: GroupView) => ({
+  uuid: g.uuid,
+  group_id: g.uuid,
+  name: g.name,
+  notice: g.notice,
+  owner_id: g.ownerId,
+  member_cnt: g.memberCnt,
+  avatar: g.avatar,
+  status: g.status,
+  add_mode: g.addMode,
+  created_at: formatRfc3339(g.createdAt),
+  updated_at: formatRfc3339(g.updatedAt),
+});
+
+/** Group member (§2.20): `role` 1 for the owner, else 0. */
+export const toGroupMember = (m: GroupMemberView) => ({
+  user_id: m.userId,
+  username: m.username,
+  nickname: m.nickname,
+  avatar: m.avatar,
+  gender: m.gender,
+  role: m.role,
+});
