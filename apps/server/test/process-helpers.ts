@@ -12,7 +12,11 @@ export async function spawnServer(env: Record<string, string>): Promise<{ child:
   });
   const logs: string[] = [];
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${logs.join("")}`)), 30_000);
+    const timer = setTimeout(() => {
+      // Never leave a half-started server behind.
+      child.kill("SIGKILL");
+      reject(new Error(`server did not start:\n${logs.join("")}`));
+    }, 30_000);
     child.stderr?.on("data", (chunk: Buffer) => logs.push(chunk.toString()));
     child.stdout?.on("data", (chunk: Buffer) => {
       logs.push(chunk.toString());

@@ -1,0 +1,406 @@
+/**
+ * `npm run bench`: the benchmark of issue 6. Real server processes (apps/server/src/main.ts) and
+ * real WebSocket clients on 127.0.0.1; PostgreSQL when DATABASE_URL is set (a fresh database next
+ * to it, dropped afterwards), PGlite otherwise. Every figure's baseline is measured in the same
+ * run. Writes bench/results/latest.json and latest.md. Only processes it started are stopped.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdirSync, rmSync } from "node:fs";
+import { cpus, loadavg, release, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createTokenService, hashPassword } from "@omnilink/domain";
+import { benchConfig, TARGETS } from "./config.js";
+import type { BenchGroup, BenchUser, RunContext } from "./context.js";
+import { BenchDatabase, bulkLoadHistory, conversationIntegrity, ensureBaselineSender, openBaselineSql, seedUsers, type Sql } from "./db.js";
+import { measureBaselineFanout, measureOurFanout } from "./fanout.js";
+import { mutate } from "./http.js";
+import { measureMemory } from "./memory.js";
+import { sampleWaits, type WaitSummary } from "./pg-waits.js";
+import { startServer, serverWarnings, stopAllChildren, type ServerProcess } from "./processes.js";
+import { busiestProfile, type ProfileSummary } from "./profile.js";
+import { historyCaseName, measureHistory, measureSessions, prepareSessions, type HistoryCase } from "./reads.js";
+import { renderMarkdown, targetsMet, writeResults, type BenchResult, type ReportNotes } from "./report.js";
+import { measureBaselineInserts, measureOurSends, type SendOutcome } from "./send.js";
+import { log, pool, round } from "./stats.js";
+import { startWorker, type ClientWorker } from "./worker-client.js";
+
+const PASSWORD = "bench-password-1";
+const resultsDir = fileURLToPath(new URL("../results", import.meta.url));
+const profilesDir = join(resultsDir, "profiles");
+/** Whatever happens, the run stops by itself. */
+const WATCHDOG_MS = Number(process.env.BENCH_TIMEOUT_S ?? 1500) * 1000;
+
+let cleanup: (() => Promise<void>) | undefined;
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const startedAt = new Date().toISOString();
+  const load0 = loadavg();
+  const quick = process.env.BENCH_QUICK === "1";
+  const databaseUrl = process.env.DATABASE_URL?.trim() || undefined;
+  const workDir = join(tmpdir(), `omnilink-bench-${process.pid}-${randomBytes(3).toString("hex")}`);
+  const db = await BenchDatabase.create(databaseUrl, workDir);
+  const config = benchConfig(db.kind, quick);
+  rmSync(profilesDir, { recursive: true, force: true });
+  mkdirSync(profilesDir, { recursive: true });
+  const workers: ClientWorker[] = [];
+  let cleaning: Promise<void> | undefined;
+  // One cleanup, however many callers (a signal and the failing run may both ask for it).
+  cleanup = () =>
+    (cleaning ??= (async () => {
+      await Promise.all(workers.map((w) => w.stop().catch(() => {})));
+      await stopAllChildren();
+      await db.dispose().catch((error: unknown) => log(`could not drop the bench database: ${String(error)}`));
+    })());
+  log(`database: ${db.kind}${db.name ? ` (${db.name})` : ""}; work dir ${workDir}${quick ? "; QUICK sizes (smoke run)" : ""}`);
+
+  // ---- setup: schema, accounts, tokens -------------------------------------------------------
+  await db.migrate();
+  const databaseVersion = await db.version();
+  const tag = randomBytes(4).toString("hex").slice(0, 5).replace(/^\d/, "b");
+  const jwtSecret = randomBytes(24).toString("hex");
+  const serverEnv = {
+    ...db.serverEnv(),
+    JWT_SECRET: jwtSecret,
+    // The rate limiter must not interfere with a benchmark.
+    GROUP_SEND_BURST: "1000000",
+    GROUP_SEND_PER_SECOND: "1000000",
+    MAX_GROUP_MEMBERS: "5000",
+  };
+  const userCount = Math.max(config.memory.connections, 2014);
+  const passwordHash = await hashPassword(PASSWORD);
+  const seeded = await db.access((sql) => seedUsers(sql, userCount, passwordHash, tag));
+  const tokens = createTokenService({ secret: jwtSecret, issuer: "OmniLink", expireHours: 24 });
+  const users: BenchUser[] = await Promise.all(seeded.map(async (u) => ({ ...u, token: await tokens.sign(u) })));
+  log(`seeded ${users.length} accounts`);
+  const ctx: RunContext = { db, config, serverEnv, users, tag, profilesDir };
+  const at = (i: number) => users[i] as BenchUser;
+
+  const worker = startWorker();
+  workers.push(worker);
+  const warnings: string[] = [];
+  const launch = async (nodeFlags?: string[]): Promise<ServerProcess> => {
+    const server = await startServer({ env: serverEnv, ...(nodeFlags ? { nodeFlags } : {}) });
+    db.serverRunning = true;
+    return server;
+  };
+  const shutdown = async (server: ServerProcess) => {
+    await server.stop();
+    db.serverRunning = false;
+    warnings.push(...serverWarnings(server.logs));
+  };
+
+  // ---- server 1: groups, fan-out, sends, sessions ---------------------------------------------
+  let server = await launch();
+  log(`server up at ${server.url} (pid ${server.pid})`);
+  // The seeded accounts are real: the server logs them in with the bench password.
+  await mutate(server.url, "auth.login", { username: at(0).username, password: PASSWORD });
+
+  const createGroup = async (name: string, owner: BenchUser, members: BenchUser[]): Promise<BenchGroup> => {
+    const view = await mutate<{ uuid: string }>(server.url, "groups.create", { name, memberIds: members.map((m) => m.uuid) }, owner.token);
+    return { id: view.uuid, members: [owner, ...members] };
+  };
+  const range = (from: number, count: number) => users.slice(from, from + count);
+  const fanoutGroups = new Map<number, BenchGroup>();
+  for (const { members } of config.fanout.sizes) fanoutGroups.set(members, await createGroup(`fanout ${members}`, at(0), range(1, members - 1)));
+  const sendGroups = new Map<number, BenchGroup>();
+  const sendBase: Record<number, number> = { 10: 2000, 1000: 1000 };
+  for (const members of config.send.sizes) {
+    const from = sendBase[members] ?? 1000;
+    sendGroups.set(members, await createGroup(`send ${members}`, at(from), range(from + 1, members - 1)));
+  }
+  const viewer = at(2010);
+  const partner = at(2011);
+  const sessionGroups: BenchGroup[] = new Array<BenchGroup>(config.sessions.groups);
+  await pool(config.sessions.groups, 8, async (i) => {
+    sessionGroups[i] = await createGroup(`sessions ${i}`, viewer, [partner]);
+  });
+  const historyGroup = await createGroup("history", at(2012), [at(2013)]);
+  log(`created ${fanoutGroups.size + sendGroups.size + sessionGroups.length + 1} groups through the API`);
+
+  // ---- fan-out ---------------------------------------------------------------------------------
+  const fanoutRows: BenchResult["fanout"] = [];
+  const fanoutExtra: ReportNotes["fanoutExtra"] = [];
+  let lost = 0;
+  let duplicated = 0;
+  const integrityExtra: string[] = [];
+  for (const { members, messages } of config.fanout.sizes) {
+    const group = fanoutGroups.get(members) as BenchGroup;
+    log(`fan-out ${members}: ours (${messages} messages)…`);
+    const ours = await measureOurFanout(ctx, worker, server, group, messages, `${tag}f${members}`);
+    log(`fan-out ${members}: bare ws baseline…`);
+    const base = await measureBaselineFanout(ctx, worker, members, ours.result.frameBytes, messages, `${tag}b${members}`);
+    fanoutRows.push({
+      members,
+      delivered_per_s: ours.deliveredPerS,
+      baseline_delivered_per_s: base.deliveredPerS,
+      ratio: base.deliveredPerS > 0 ? round(ours.deliveredPerS / base.deliveredPerS, 3) : 0,
+      p50_ms: ours.p50,
+      p99_ms: ours.p99,
+    });
+    fanoutExtra.push({
+      members,
+      messages,
+      messagesPerS: ours.result.wallMs > 0 ? round(ours.result.completed / (ours.result.wallMs / 1000), 1) : 0,
+      frameBytes: ours.result.frameBytes,
+      baselineP50: base.p50,
+      baselineP99: base.p99,
+      serverCpuPct: ours.serverCpuPct,
+      baselineCpuPct: base.serverCpuPct,
+      workerCpuPct: ours.workerCpuPct,
+    });
+    lost += ours.result.lost;
+    duplicated += ours.result.duplicated;
+    integrityExtra.push(
+      `fan-out ${members}: ${ours.result.sent} sent, ${ours.result.completed} reached every member${ours.result.timedOut ? " (TIMED OUT)" : ""}; ${ours.result.lost} lost, ${ours.result.duplicated} duplicated, ${ours.result.unexpected} unexpected deliveries (baseline relay: ${base.result.lost} lost).`,
+    );
+    log(`fan-out ${members}: ours ${ours.deliveredPerS}/s p50 ${ours.p50} ms p99 ${ours.p99} ms; baseline ${base.deliveredPerS}/s`);
+  }
+
+  // ---- persisted sends ---------------------------------------------------------------------------
+  const baseline = await openBaselineSql(db);
+  const sendRows: BenchResult["send"] = [];
+  const sendExtra: ReportNotes["sendExtra"] = [];
+  const sendOutcomes = new Map<number, SendOutcome & { tag: string }>();
+  try {
+    for (const members of config.send.sizes) {
+      const group = sendGroups.get(members) as BenchGroup;
+      const sendTag = `${tag}s${members}`;
+      log(`send ${members}: ours (${config.send.messages} messages, ${config.send.concurrency} in flight)…`);
+      const ours = await measureOurSends(ctx, worker, server, group, sendTag);
+      sendOutcomes.set(members, { ...ours, tag: sendTag });
+      log(`send ${members}: single-row INSERT baseline…`);
+      const sender = group.members[0] as BenchUser;
+      await ensureBaselineSender(db, baseline.sql, sender, passwordHash);
+      const basePerS = await measureBaselineInserts(ctx, baseline.sql, await baseline.conversationId(group.id), sender);
+      sendRows.push({ members, per_s: ours.perS, baseline_per_s: basePerS, ratio: basePerS > 0 ? round(ours.perS / basePerS, 3) : 0 });
+      sendExtra.push({ members, messages: config.send.messages, errors: ours.errors, firstError: ours.firstError, serverCpuPct: ours.serverCpuPct });
+      lost += ours.live.lost;
+      duplicated += ours.live.duplicated;
+      integrityExtra.push(
+        `send ${members}: ${ours.acked.length} acknowledged; ${Math.min(config.send.observers, members)} members online: ${ours.live.lost} lost, ${ours.live.duplicated} duplicated, ${ours.live.unexpected} unexpected deliveries.`,
+      );
+      log(`send ${members}: ours ${ours.perS}/s; baseline ${basePerS}/s`);
+    }
+  } finally {
+    await baseline.sql.close();
+  }
+
+  // ---- sessions --------------------------------------------------------------------------------
+  log(`sessions: one message into each of ${sessionGroups.length} groups, then ${config.sessions.requests} × sessions.list…`);
+  await prepareSessions(server.url, partner, sessionGroups);
+  const sessions = await measureSessions(ctx, server.url, viewer);
+  log(`sessions: p50 ${sessions.p50} ms p99 ${sessions.p99} ms`);
+  await shutdown(server);
+
+  // ---- with no server: what the database holds, and the history bulk load ----------------------
+  await db.access(async (sql: Sql) => {
+    for (const [members, outcome] of sendOutcomes) {
+      const check = await conversationIntegrity(sql, (sendGroups.get(members) as BenchGroup).id, outcome.tag);
+      let missing = 0;
+      let extra = 0;
+      for (const i of outcome.acked) {
+        const copies = check.copies.get(i) ?? 0;
+        if (copies === 0) missing++;
+        if (copies > 1) extra += copies - 1;
+      }
+      lost += missing;
+      duplicated += extra;
+      integrityExtra.push(
+        `send ${members} in the database: ${missing} acknowledged messages missing, ${extra} stored twice; seqs ${check.dense ? "dense 1..last_seq" : "NOT dense"} (${check.rows} rows, last_seq ${check.lastSeq}).`,
+      );
+    }
+    log(`history: bulk-loading ${config.history.messages.toLocaleString("en")} messages…`);
+    const t0 = Date.now();
+    await bulkLoadHistory(sql, { id: historyGroup.id, senderId: at(2012).uuid, senderName: "member 2012" }, config.history.messages, (done) =>
+      log(`history: ${done.toLocaleString("en")} rows`),
+    );
+    log(`history: loaded in ${round((Date.now() - t0) / 1000, 1)} s`);
+  });
+
+  // ---- server 2 (fresh process): memory, then history ----------------------------------------
+  server = await launch();
+  log(`memory: ${config.memory.connections} idle /wss connections…`);
+  const memory = await measureMemory(ctx, worker, server, users.slice(0, config.memory.connections));
+  log(`memory: ${memory.bytesPerConnection} bytes per connection`);
+  const historyCases: HistoryCase[] = ["newest", "cursor", "page", "legacy_page"];
+  const historyRows: BenchResult["history"] = [];
+  const historyP50 = new Map<HistoryCase, number>();
+  for (const which of historyCases) {
+    const figure = await measureHistory(ctx, server.url, historyGroup, which);
+    historyRows.push({ case: historyCaseName(ctx, which), p50_ms: figure.p50, p99_ms: figure.p99 });
+    historyP50.set(which, figure.p50);
+    log(`history ${which}: p50 ${figure.p50} ms p99 ${figure.p99} ms`);
+  }
+  await shutdown(server);
+
+  const result: BenchResult = {
+    machine: {
+      cpu_model: cpus()[0]?.model ?? "unknown",
+      cores: cpus().length,
+      memory_bytes: totalmem(),
+      node: process.version,
+      os: `linux ${release()}`,
+    },
+    database: { kind: db.kind, version: databaseVersion },
+    fanout: fanoutRows,
+    send: sendRows,
+    history: historyRows,
+    sessions: { groups: config.sessions.groups, p50_ms: sessions.p50, p99_ms: sessions.p99 },
+    memory: { connections: memory.connections, bytes_per_connection: memory.bytesPerConnection },
+    integrity: { lost, duplicated },
+  };
+
+  // ---- profiled runs where a target is missed -------------------------------------------------
+  const met = targetsMet(result);
+  const profiles: ReportNotes["profiles"] = [];
+  const profiled = async (name: string, body: (s: ServerProcess) => Promise<{ from: number; to: number }>, waits: boolean) => {
+    const dir = join(profilesDir, name);
+    mkdirSync(dir, { recursive: true });
+    const s = await launch(["--cpu-prof", `--cpu-prof-dir=${dir}`]);
+    const sampler = waits && db.url && db.name ? sampleWaits(db.url, db.name) : undefined;
+    let window: { from: number; to: number } | undefined;
+    let waitSummary: WaitSummary | undefined;
+    try {
+      window = await body(s);
+    } finally {
+      waitSummary = await sampler?.stop();
+      await shutdown(s);
+    }
+    const profile: ProfileSummary | undefined = busiestProfile(dir, window.from, window.to);
+    return { profile, waits: waitSummary };
+  };
+
+  /** The profiled reruns deliver messages too: they count for integrity like the rest of the run. */
+  const rerunIntegrity = (what: string, r: { lost: number; duplicated: number; unexpected: number }) => {
+    result.integrity.lost += r.lost;
+    result.integrity.duplicated += r.duplicated;
+    integrityExtra.push(`${what}: ${r.lost} lost, ${r.duplicated} duplicated, ${r.unexpected} unexpected deliveries.`);
+  };
+  const worstFanout = fanoutRows.filter((_, i) => !met.fanout[i]).sort((a, b) => a.ratio - b.ratio)[0];
+  if (worstFanout) {
+    log(`profiling fan-out ${worstFanout.members} (ratio ${worstFanout.ratio} < ${TARGETS.fanoutRatio})…`);
+    const group = fanoutGroups.get(worstFanout.members) as BenchGroup;
+    const count = config.fanout.sizes.find((s) => s.members === worstFanout.members)?.messages ?? 50;
+    const r = await profiled(
+      `fanout-${worstFanout.members}`,
+      async (s) => {
+        const side = await measureOurFanout(ctx, worker, s, group, count, `${tag}pf`);
+        rerunIntegrity(`profiled fan-out ${worstFanout.members} rerun`, side.result);
+        return { from: side.result.startedAtMs, to: side.result.endedAtMs };
+      },
+      true,
+    );
+    profiles.push({
+      phase: `fan-out, ${worstFanout.members} members`,
+      why: `Ratio ${worstFanout.ratio} to the bare \`ws\` relay (target ≥ ${TARGETS.fanoutRatio}). Profiled rerun of the same workload on a server started with --cpu-prof.`,
+      ...r,
+    });
+  }
+  const worstSend = sendRows.filter((_, i) => !met.send[i]).sort((a, b) => a.ratio - b.ratio)[0];
+  if (worstSend) {
+    log(`profiling sends to a group of ${worstSend.members} (ratio ${worstSend.ratio} < ${TARGETS.sendRatio})…`);
+    const group = sendGroups.get(worstSend.members) as BenchGroup;
+    const r = await profiled(
+      `send-${worstSend.members}`,
+      async (s) => {
+        const outcome = await measureOurSends(ctx, worker, s, group, `${tag}ps`);
+        rerunIntegrity(`profiled send ${worstSend.members} rerun (${outcome.acked.length} acknowledged, ${outcome.errors} failed)`, outcome.live);
+        return { from: outcome.startedAtMs, to: outcome.endedAtMs };
+      },
+      true,
+    );
+    profiles.push({
+      phase: `persisted sends, group of ${worstSend.members}`,
+      why: `Ratio ${worstSend.ratio} to single-row INSERTs (target ≥ ${TARGETS.sendRatio}). Profiled rerun of the same workload on a server started with --cpu-prof.`,
+      ...r,
+    });
+  }
+  if (!met.historyCursor) {
+    // The cursor case (newest page or deep) with the worse p50.
+    const which: HistoryCase = (historyP50.get("newest") ?? 0) > (historyP50.get("cursor") ?? 0) ? "newest" : "cursor";
+    log(`profiling history (${which})…`);
+    const r = await profiled(
+      `history-${which}`,
+      async (s) => {
+        const figure = await measureHistory(ctx, s.url, historyGroup, which);
+        return { from: figure.startedAtMs, to: figure.endedAtMs };
+      },
+      true,
+    );
+    profiles.push({
+      phase: `history: ${historyCaseName(ctx, which)}`,
+      why: `p50 ${historyP50.get(which)} ms, above ${TARGETS.historyCursorP50Ms} ms. Profiled rerun of the same ${config.history.requests} requests on a server started with --cpu-prof.`,
+      ...r,
+    });
+  }
+  if (!met.memory) {
+    profiles.push({
+      phase: "memory per idle connection",
+      why: `Above 30 KiB per connection: a CPU profile does not apply; see the RSS figures in Details.`,
+      profile: undefined,
+      waits: undefined,
+    });
+  }
+
+  const durationS = round((Date.now() - started) / 1000, 0);
+  const notes: ReportNotes = {
+    startedAt,
+    durationS,
+    loadAverage: { start: load0, end: loadavg() },
+    sizes: [
+      `fan-out: ${config.fanout.sizes.map((s) => `${s.members} members × ${s.messages} messages`).join(", ")}; at most ${config.fanout.window} messages in flight (sent, not yet at every member); ${config.fanout.warmup} warm-up messages first; ${config.fanout.contentBytes}-byte text content.`,
+      `send: ${config.send.messages} messages per group size, ${config.send.concurrency} in flight from different members (tRPC messages.send over HTTP), ${config.send.observers} members online on /wss counting deliveries; the baseline inserts as many rows with the same concurrency.`,
+      `history: ${config.history.messages.toLocaleString("en")} messages in one group, pages of ${config.history.pageSize}, ${config.history.requests} sequential requests per case after ${config.history.warmup} warm-up.`,
+      `sessions: viewer in ${config.sessions.groups} groups, each with an unread message; ${config.sessions.requests} sequential requests.`,
+      `memory: ${config.memory.connections} legacy /wss connections of distinct users, on a freshly started server process.`,
+      ...(db.kind === "pglite" ? ["PGlite: smaller send and history sizes than the PostgreSQL run (one embedded single-connection database inside the server process)."] : []),
+    ],
+    method: [
+      `Server: apps/server/src/main.ts as its own process (node --import tsx), 127.0.0.1, LOG_LEVEL=warn, GROUP_SEND_BURST/GROUP_SEND_PER_SECOND=1000000; clients: a separate Node process holding the WebSockets (\`ws\`, no compression).`,
+      `Accounts: inserted directly into user_info with a valid scrypt hash (one login through the API checks it); tokens signed with the server's JWT_SECRET. Groups: created through tRPC groups.create.`,
+      `fan-out: one member sends through its /wss socket; latency = send → the last member (sender included) has the message; delivered/s = member deliveries / (first send → last delivery). Baseline: a bare \`ws\` server in its own process relaying each frame to every client, frames padded to the size our server delivers, same client process and send pattern.`,
+      `send: per_s = acknowledged sends / wall time. Baseline: single-row autocommitted INSERTs of equivalent rows (same columns, same indexes, CHECKs and foreign keys: a copy of \`message\` with its own id sequence) through ${db.kind === "postgres" ? "postgres.js (pool of 10, the server's size)" : "PGlite (its own instance in the bench process)"}.`,
+      `history: rows bulk-loaded with INSERT … SELECT generate_series while no server runs (ids from event_stream_seq, dense seqs, conversation.last_seq = count), then ANALYZE; requests over HTTP, end to end.`,
+      `memory: (VmRSS with the connections open − VmRSS before) / connections, each read once RSS has stopped moving (3 s within 0.5 %).`,
+      `integrity: every (member, message) pair of our fan-out runs and of the online send observers, plus every acknowledged send checked in the database (present once, seqs dense).`,
+    ],
+    fanoutExtra,
+    sendExtra,
+    integrityExtra,
+    memoryExtra: { before: memory.before, after: memory.after },
+    serverWarnings: warnings,
+    profiles,
+  };
+  writeResults(resultsDir, result, renderMarkdown(result, notes));
+  log(`done in ${durationS} s: bench/results/latest.json and latest.md`);
+}
+
+const watchdog = setTimeout(() => {
+  log(`watchdog: the run took longer than ${WATCHDOG_MS / 1000} s; stopping`);
+  void (cleanup?.() ?? Promise.resolve()).finally(() => process.exit(1));
+}, WATCHDOG_MS);
+watchdog.unref();
+
+let interrupted = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  // `on`, not `once`: a second signal (Ctrl-C reaches the whole process group, and tsx relays it
+  // too) must not kill the run halfway through its cleanup.
+  process.on(signal, () => {
+    if (interrupted) return;
+    interrupted = true;
+    log(`${signal}: stopping the processes this run started`);
+    void (cleanup?.() ?? Promise.resolve()).finally(() => process.exit(130));
+  });
+}
+
+try {
+  await main();
+  await cleanup?.();
+  process.exit(0);
+} catch (error) {
+  if (!interrupted) log(`FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  await cleanup?.();
+  process.exit(interrupted ? 130 : 1);
+}

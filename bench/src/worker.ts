@@ -1,0 +1,292 @@
+/**
+ * A client process holding many WebSockets (legacy /wss clients, or clients of the bare baseline
+ * server). Driven over IPC by the bench (see worker-protocol.ts); it never decides anything alone
+ * and exits when its parent goes away.
+ */
+import { performance } from "node:perf_hooks";
+import WebSocket from "ws";
+import type { FanoutArgs, FanoutResult, IntegrityResult, WorkerMessage, WorkerReply, WorkerRequests } from "./worker-protocol.js";
+
+const sockets: WebSocket[] = [];
+let unexpectedCloses = 0;
+let closingAll = false;
+
+/** What is being counted: deliveries of messages whose content starts with `<tag>:<index>:`. */
+interface Tracker {
+  tag: string;
+  prefix: string;
+  count: number;
+  width: number;
+  /** counts[socket * count + index] = times that socket received that message. */
+  counts: Uint16Array;
+  isMember: Uint8Array;
+  memberCount: number;
+  /** Members that have each message. */
+  reached: Uint32Array;
+  lastAt: Float64Array;
+  frameBytes: number;
+  onComplete?: (index: number) => void;
+}
+
+let tracker: Tracker | undefined;
+
+function startTracking(tag: string, count: number, members: number[]): Tracker {
+  const width = sockets.length;
+  const isMember = new Uint8Array(width);
+  for (const m of members) isMember[m] = 1;
+  tracker = {
+    tag,
+    prefix: `${tag}:`,
+    count,
+    width,
+    counts: new Uint16Array(width * count),
+    isMember,
+    memberCount: members.length,
+    reached: new Uint32Array(count),
+    lastAt: new Float64Array(count),
+    frameBytes: 0,
+  };
+  return tracker;
+}
+
+function onFrame(socket: number, data: Buffer): void {
+  const t = tracker;
+  if (!t || socket >= t.width) return;
+  const text = data.toString("utf8");
+  if (!text.includes(t.prefix)) return;
+  let frame: { content?: unknown };
+  try {
+    frame = JSON.parse(text) as { content?: unknown };
+  } catch {
+    return;
+  }
+  const content = frame.content;
+  if (typeof content !== "string" || !content.startsWith(t.prefix)) return;
+  const index = Number.parseInt(content.slice(t.prefix.length), 10);
+  if (!(index >= 0 && index < t.count)) return;
+  if (t.frameBytes === 0) t.frameBytes = data.length;
+  const k = socket * t.count + index;
+  const seen = t.counts[k] ?? 0;
+  t.counts[k] = seen + 1;
+  if (seen === 0 && t.isMember[socket]) {
+    const reached = (t.reached[index] ?? 0) + 1;
+    t.reached[index] = reached;
+    t.lastAt[index] = performance.now();
+    if (reached === t.memberCount) t.onComplete?.(index);
+  }
+}
+
+function integrity(t: Tracker, expected: Iterable<number>): IntegrityResult {
+  const want = new Uint8Array(t.count);
+  for (const i of expected) if (i >= 0 && i < t.count) want[i] = 1;
+  let lost = 0;
+  let duplicated = 0;
+  let unexpected = 0;
+  for (let s = 0; s < t.width; s++) {
+    for (let i = 0; i < t.count; i++) {
+      const c = t.counts[s * t.count + i] ?? 0;
+      if (c > 1) duplicated += c - 1;
+      if (!want[i] || !t.isMember[s]) unexpected += c > 0 ? 1 : 0;
+      else if (c === 0) lost++;
+    }
+  }
+  return { lost, duplicated, unexpected };
+}
+
+async function open(urls: string[], concurrency: number): Promise<WorkerRequests["open"]["result"]> {
+  let next = 0;
+  let opened = 0;
+  let failed = 0;
+  let firstError: string | undefined;
+  const lane = async () => {
+    while (next < urls.length) {
+      const url = urls[next++] as string;
+      try {
+        const ws = await connect(url);
+        const index = sockets.length;
+        sockets.push(ws);
+        ws.on("message", (data: Buffer) => onFrame(index, data));
+        ws.on("close", () => {
+          if (!closingAll) unexpectedCloses++;
+        });
+        opened++;
+      } catch (error) {
+        failed++;
+        firstError ??= String(error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, lane));
+  return { opened, failed, firstError };
+}
+
+function connect(url: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: 30_000 });
+    ws.once("open", () => {
+      ws.removeAllListeners("error");
+      ws.on("error", () => {});
+      resolve(ws);
+    });
+    ws.once("unexpected-response", (_req, res) => {
+      reject(new Error(`handshake refused: HTTP ${res.statusCode}`));
+      ws.terminate();
+    });
+    ws.once("error", reject);
+  });
+}
+
+async function closeAll(): Promise<{ closed: number }> {
+  closingAll = true;
+  const all = sockets.splice(0, sockets.length);
+  await Promise.all(
+    all.map(
+      (ws) =>
+        new Promise<void>((resolve) => {
+          if (ws.readyState === WebSocket.CLOSED) return resolve();
+          const timer = setTimeout(() => {
+            ws.terminate();
+            resolve();
+          }, 5_000);
+          ws.once("close", () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          ws.close();
+        }),
+    ),
+  );
+  tracker = undefined;
+  closingAll = false;
+  unexpectedCloses = 0;
+  return { closed: all.length };
+}
+
+function frameFor(args: FanoutArgs, tag: string, index: number): string {
+  const head = `${tag}:${index}:`;
+  if (args.mode === "omnilink") {
+    return JSON.stringify({ receive_id: args.groupId, type: 0, content: head.padEnd(args.contentBytes, "x") });
+  }
+  const bare = (content: string) => JSON.stringify({ receive_id: args.groupId, type: 0, content });
+  const pad = Math.max(0, args.frameBytes - bare(head).length);
+  return bare(head + "x".repeat(pad));
+}
+
+/** Sends `count` messages from one socket, keeping at most `window` incomplete; see FanoutArgs. */
+function runMessages(args: FanoutArgs, tag: string, count: number, window: number, timeoutMs: number) {
+  const members = sockets.map((_, i) => i);
+  const t = startTracking(tag, count, members);
+  const sender = sockets[args.sender];
+  if (!sender) throw new Error(`no socket ${args.sender}`);
+  const sentAt = new Float64Array(count);
+  const latencies: number[] = [];
+  let sent = 0;
+  let inFlight = 0;
+  let completed = 0;
+  return new Promise<{ t: Tracker; sent: number; completed: number; latencies: number[]; firstSend: number; timedOut: boolean }>((resolve) => {
+    let done = false;
+    const finish = (timedOut: boolean) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      t.onComplete = undefined;
+      resolve({ t, sent, completed, latencies, firstSend: sentAt[0] ?? 0, timedOut });
+    };
+    const timer = setTimeout(() => finish(true), timeoutMs);
+    const pump = () => {
+      while (inFlight < window && sent < count) {
+        sentAt[sent] = performance.now();
+        sender.send(frameFor(args, tag, sent));
+        sent++;
+        inFlight++;
+      }
+    };
+    t.onComplete = (index) => {
+      latencies.push((t.lastAt[index] ?? 0) - (sentAt[index] ?? 0));
+      completed++;
+      inFlight--;
+      if (completed === count) finish(false);
+      else pump();
+    };
+    pump();
+  });
+}
+
+async function fanout(args: FanoutArgs): Promise<FanoutResult> {
+  // Warm-up (not measured): code paths, sockets, and the size of a delivered frame.
+  let frameBytes = args.frameBytes;
+  if (args.warmup > 0) {
+    const w = await runMessages(args, `${args.tag}w`, args.warmup, 1, Math.min(args.timeoutMs, 30_000));
+    if (w.timedOut) throw new Error(`warm-up messages did not reach every member (${w.completed}/${args.warmup})`);
+    frameBytes = w.t.frameBytes;
+  }
+  const cpu0 = process.cpuUsage();
+  const startedAtMs = Number(process.hrtime.bigint()) / 1e6;
+  const run = await runMessages(args, args.tag, args.count, args.window, args.timeoutMs);
+  let lastDelivery = run.firstSend;
+  for (let i = 0; i < args.count; i++) lastDelivery = Math.max(lastDelivery, run.t.lastAt[i] ?? 0);
+  const endedAtMs = Number(process.hrtime.bigint()) / 1e6;
+  const cpu = process.cpuUsage(cpu0);
+  // Late duplicates would arrive right after the last delivery: give them a moment.
+  await new Promise((r) => setTimeout(r, 300));
+  const sentIndexes = Array.from({ length: run.sent }, (_, i) => i);
+  const check = integrity(run.t, sentIndexes);
+  let deliveries = 0;
+  for (let i = 0; i < args.count; i++) deliveries += run.t.reached[i] ?? 0;
+  return {
+    ...check,
+    sent: run.sent,
+    completed: run.completed,
+    latenciesMs: run.latencies,
+    deliveries,
+    wallMs: lastDelivery - run.firstSend,
+    frameBytes: args.mode === "omnilink" ? run.t.frameBytes || frameBytes : frameBytes,
+    workerCpuMs: (cpu.user + cpu.system) / 1000,
+    startedAtMs,
+    endedAtMs,
+    timedOut: run.timedOut,
+  };
+}
+
+async function report(expected: number[], waitMs: number): Promise<IntegrityResult> {
+  const t = tracker;
+  if (!t) throw new Error("not tracking");
+  const deadline = Date.now() + waitMs;
+  const complete = () => expected.every((i) => (t.reached[i] ?? 0) >= t.memberCount);
+  while (!complete() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 300));
+  return integrity(t, expected);
+}
+
+async function handle(message: WorkerMessage): Promise<unknown> {
+  switch (message.cmd) {
+    case "open": {
+      const a = message.args as WorkerRequests["open"]["args"];
+      return open(a.urls, a.concurrency);
+    }
+    case "closeAll":
+      return closeAll();
+    case "fanout":
+      return fanout(message.args as FanoutArgs);
+    case "track": {
+      const a = message.args as WorkerRequests["track"]["args"];
+      startTracking(a.tag, a.count, a.members);
+      return { tracking: a.members.length };
+    }
+    case "report": {
+      const a = message.args as WorkerRequests["report"]["args"];
+      return report(a.expected, a.waitMs);
+    }
+    case "status":
+      return { open: sockets.filter((s) => s.readyState === WebSocket.OPEN).length, unexpectedCloses };
+  }
+}
+
+process.on("message", (raw: WorkerMessage) => {
+  handle(raw).then(
+    (result) => process.send?.({ id: raw.id, ok: true, result } satisfies WorkerReply),
+    (error: unknown) => process.send?.({ id: raw.id, ok: false, error: String(error instanceof Error ? (error.stack ?? error) : error) } satisfies WorkerReply),
+  );
+});
+// The bench owns this process: when it goes away (IPC closed), so does the worker.
+process.on("disconnect", () => process.exit(0));
