@@ -72,6 +72,11 @@ describe("legacy /wss messaging", () => {
     await a1.until(() => a1.messages().length === 2);
     expect(a1.messages()[1]).toMatchObject({ type: 2, url: "/static/files/x.pdf", file_type: "application/pdf", file_name: "report.pdf" });
     expect(a1.messages()[1]).not.toHaveProperty("content");
+    // A burst of frames from one connection keeps its order, without waiting for each send.
+    for (let i = 0; i < 40; i++) a2.send({ type: 0, content: `burst ${i}`, receive_id: g.uuid });
+    await sb.until(() => sb.messages().length === 42);
+    expect(sb.messages().slice(2).map((m) => m.content)).toEqual(Array.from({ length: 40 }, (_, i) => `burst ${i}`));
+    expect(sb.messages().map((m) => m.seq)).toEqual(Array.from({ length: 42 }, (_, i) => i + 1));
     for (const s of [a1, a2, sb, sc]) s.close();
   });
 

@@ -2,6 +2,7 @@ import type { Db } from "@omnilink/db";
 import type { ScryptCost } from "./auth/password.js";
 import type { TokenService } from "./auth/tokens.js";
 import { DEFAULT_LIMITS, type DomainContext, type Limits, type Logger } from "./context.js";
+import { GroupSendQueue } from "./messages/group-batch.js";
 import { createRateLimiter } from "./messages/rate-limit.js";
 import { createMemoryBus, type EventBus } from "./realtime/bus.js";
 import { StreamDispatcher } from "./realtime/dispatcher.js";
@@ -26,7 +27,7 @@ export async function createDomain(options: DomainOptions): Promise<DomainContex
   const bus = options.bus ?? createMemoryBus();
   const dispatcher = new StreamDispatcher(options.db, bus, { log, ...(options.streamPollMs ? { pollMs: options.streamPollMs } : {}) });
   await dispatcher.start();
-  return {
+  const ctx: DomainContext & { stop(): Promise<void> } = {
     db: options.db,
     tokens: options.tokens,
     ...(options.scryptCost ? { scryptCost: options.scryptCost } : {}),
@@ -34,7 +35,9 @@ export async function createDomain(options: DomainOptions): Promise<DomainContex
     dispatcher,
     limits,
     rateLimiter: createRateLimiter(limits.groupSendBurst, limits.groupSendPerSecond),
+    groupSends: new GroupSendQueue(() => ctx),
     log,
     stop: () => dispatcher.stop(),
   };
+  return ctx;
 }

@@ -86,6 +86,33 @@ describe("group send", () => {
   });
 });
 
+describe("group commit", () => {
+  it("many concurrent senders: dense seqs, each sender's own order kept, refused senders do not disturb the rest", async () => {
+    const { owner, members, groupId } = await groupWith(t.ctx, 5);
+    const stranger = await newUser(t.ctx);
+    const senders = [owner, ...members];
+    // Fired without waiting: every call enqueues at once, in this order.
+    const calls = senders.flatMap((from) => Array.from({ length: 8 }, (_, i) => ({ from, text: `${from}:${i}`, p: send(t.ctx, from, groupId, `${from}:${i}`) })));
+    const refused = send(t.ctx, stranger, groupId, "not a member");
+    const results = await Promise.all(calls.map((c) => c.p));
+    expect((await rejectionOf(refused)).message).toBe("非群成员，无法发送消息");
+    const seqs = results.map((r) => r.message.seq).sort((a, b) => a - b);
+    expect(seqs).toEqual(Array.from({ length: calls.length }, (_, i) => i + 1));
+    for (const from of senders) {
+      const mine = calls.map((c, i) => ({ c, r: results[i]! })).filter((x) => x.c.from === from);
+      expect(mine.map((x) => x.r.message.content)).toEqual(mine.map((x) => x.c.text));
+      const own = mine.map((x) => x.r.message.seq);
+      expect(own).toEqual([...own].sort((a, b) => a - b));
+    }
+    // Stream ids follow seqs within the conversation.
+    const bySeq = [...results].sort((a, b) => a.message.seq - b.message.seq).map((r) => r.message.id);
+    expect(bySeq).toEqual([...bySeq].sort((a, b) => a - b));
+    const [conv] = await t.ctx.db.select().from(conversations).where(eq(conversations.id, groupId));
+    expect(conv?.lastSeq).toBe(calls.length);
+    expect(await t.ctx.db.$count(messages, eq(messages.conversationId, groupId))).toBe(calls.length);
+  });
+});
+
 describe("private send", () => {
   it("follows the legacy checks: friendship, both sessions, session_id", async () => {
     const { a, b } = await friendsWithSessions(t.ctx);

@@ -87,11 +87,15 @@ export function createLegacySocketServer(domain: DomainContext, log: FastifyBase
       ws.ping();
     }, pingMs);
 
-    // Frames of one connection are handled one after another, so its messages keep their order.
-    let queue = Promise.resolve();
+    // A connection's frames keep their order: group sends enqueue synchronously into the group's
+    // commit queue (so they need not wait for each other); private sends run one after another.
+    let privateChain = Promise.resolve();
     ws.on("message", (data, isBinary) => {
       const text = Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.isBuffer(data) ? data.toString("utf8") : Buffer.from(data).toString("utf8");
-      queue = queue.then(() => handleFrame(ws, userId, isBinary ? null : text));
+      const input = parseFrame(ws, isBinary ? null : text);
+      if (input === undefined) return;
+      if (input.success && input.data.receiveId.startsWith("G")) void send(userId, input);
+      else privateChain = privateChain.then(() => send(userId, input));
     });
     ws.on("close", () => {
       clearInterval(pinger);
@@ -103,7 +107,8 @@ export function createLegacySocketServer(domain: DomainContext, log: FastifyBase
     ws.on("error", (error) => log.warn({ err: error, userId }, "legacy socket error"));
   }
 
-  async function handleFrame(ws: WebSocket, userId: string, text: string | null): Promise<void> {
+  /** Decodes a frame; undefined when it does not decode (the connection is then closed, as the legacy server did). */
+  function parseFrame(ws: WebSocket, text: string | null) {
     let raw: unknown;
     try {
       raw = text === null ? undefined : JSON.parse(text);
@@ -112,12 +117,11 @@ export function createLegacySocketServer(domain: DomainContext, log: FastifyBase
     }
     const frame = clientFrame.safeParse(raw);
     if (!frame.success) {
-      // The legacy server's read failed on such a frame and it dropped the connection.
       ws.close(1003, "invalid frame");
-      return;
+      return undefined;
     }
     const f = frame.data;
-    const input = sendMessageInput.safeParse({
+    return sendMessageInput.safeParse({
       receiveId: f.receive_id,
       type: f.type,
       content: f.content,
@@ -130,6 +134,10 @@ export function createLegacySocketServer(domain: DomainContext, log: FastifyBase
       sessionId: f.session_id,
       ...(f.client_msg_id ? { clientMsgId: f.client_msg_id } : {}),
     });
+  }
+
+  /** Sends; a refusal becomes an error frame on every connection of the sender (contract §3.4 c). */
+  async function send(userId: string, input: ReturnType<typeof sendMessageInput.safeParse>): Promise<void> {
     try {
       if (!input.success) throw new AppError("BAD_REQUEST", BAD_PARAMS_MESSAGE);
       await sendMessage(domain, userId, input.data);

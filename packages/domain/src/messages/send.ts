@@ -1,20 +1,15 @@
-import { ContactType, conversations, contacts, groups, messages, sessions, users, type Tx } from "@omnilink/db";
+import { ContactType, conversations, contacts, messages, sessions, users, type Tx } from "@omnilink/db";
 import { and, eq, sql } from "drizzle-orm";
 import type { DomainContext } from "../context.js";
-import { AppError, badRequest, forbidden, notFound } from "../errors.js";
+import { AppError, badRequest, forbidden } from "../errors.js";
 import { isGroupId, newId, privateConversationId } from "../ids.js";
 import type { MessageView } from "../realtime/events.js";
 import { transact, type Outbox } from "../realtime/outbox.js";
 import { messageViewColumns } from "../realtime/stream-queries.js";
-import { ensureConversation, ensureSession } from "../sessions/ensure.js";
+import { ensureConversation } from "../sessions/ensure.js";
+import type { SendResult } from "./group-batch.js";
 import { previewOf } from "./preview.js";
 import type { SendMessageInput } from "./schemas.js";
-
-export interface SendResult {
-  message: MessageView;
-  /** True when clientMsgId matched an earlier send: nothing new was written or published. */
-  duplicate: boolean;
-}
 
 /** Thrown inside the transaction when a concurrent retry inserted the same clientMsgId first. */
 class DuplicateClientMessage extends Error {}
@@ -22,22 +17,21 @@ class DuplicateClientMessage extends Error {}
 /**
  * Persists one message and queues it for fan-out. Whatever the group size, a send writes three
  * rows: the conversation (seq + preview), the message, and the sender's own read position.
+ * Group sends are enqueued synchronously (group commit, see GroupSendQueue): calls made in order
+ * get seqs in that order even when the caller does not wait between them.
  */
 export async function sendMessage(ctx: DomainContext, senderId: string, input: SendMessageInput): Promise<SendResult> {
   if (Buffer.byteLength(input.content, "utf8") > ctx.limits.maxMessageBytes) {
     throw new AppError("PAYLOAD_TOO_LARGE", `消息内容过长（最多 ${ctx.limits.maxMessageBytes} 字节）`);
   }
-  const group = isGroupId(input.receiveId);
-  const conversationId = group ? input.receiveId : privateConversationId(senderId, input.receiveId);
+  if (isGroupId(input.receiveId)) return ctx.groupSends.enqueue(senderId, input);
+  const conversationId = privateConversationId(senderId, input.receiveId);
   if (input.clientMsgId) {
     const earlier = await findByClientId(ctx, senderId, conversationId, input.clientMsgId);
     if (earlier) return { message: earlier, duplicate: true };
   }
   try {
-    const message = group
-      ? await transact(ctx, (tx, outbox) => sendToGroup(ctx, tx, outbox, senderId, input))
-      : await sendPrivate(ctx, senderId, conversationId, input);
-    return { message, duplicate: false };
+    return { message: await sendPrivate(ctx, senderId, conversationId, input), duplicate: false };
   } catch (error) {
     if (!(error instanceof DuplicateClientMessage) || !input.clientMsgId) throw error;
     const earlier = await findByClientId(ctx, senderId, conversationId, input.clientMsgId);
@@ -63,53 +57,6 @@ async function nextSeq(tx: Tx, conversationId: string, messageUuid: string, prev
     .where(eq(conversations.id, conversationId))
     .returning({ seq: conversations.lastSeq });
   return row?.seq;
-}
-
-async function sendToGroup(ctx: DomainContext, tx: Tx, outbox: Outbox, senderId: string, input: SendMessageInput): Promise<MessageView> {
-  const groupId = input.receiveId;
-  const uuid = newId("M");
-  // The conversation lock comes first: membership changes take it too, so the checks below
-  // see the membership as it is at this message's place in the conversation.
-  const seq = await nextSeq(tx, groupId, uuid, previewOf(input.type, input.content));
-  if (seq === undefined) throw notFound("群组不存在");
-  const [row] = await tx
-    .select({
-      name: users.nickname,
-      username: users.username,
-      avatar: users.avatar,
-      groupName: groups.name,
-      groupAvatar: groups.avatar,
-      groupStatus: groups.status,
-      memberStatus: contacts.status,
-    })
-    .from(users)
-    .leftJoin(groups, eq(groups.uuid, groupId))
-    .leftJoin(contacts, and(eq(contacts.userId, users.uuid), eq(contacts.contactId, groupId), eq(contacts.contactType, ContactType.group)))
-    .where(eq(users.uuid, senderId));
-  if (!row || row.groupStatus === null) throw notFound("群组不存在");
-  if (row.groupStatus !== 0) throw forbidden("群组状态异常");
-  if (row.memberStatus === null) throw forbidden("非群成员，无法发送消息");
-  if (row.memberStatus !== 0) throw forbidden("无权发送消息");
-  // Only after the checks: refused senders must not spend the group's budget (or they could silence it).
-  if (!ctx.rateLimiter.take(groupId)) throw new AppError("RATE_LIMITED", "发送过于频繁，请稍后再试");
-  await ensureSession(tx, {
-    ownerId: senderId,
-    peerId: groupId,
-    conversationId: groupId,
-    name: row.groupName ?? "",
-    avatar: row.groupAvatar ?? "",
-    readSeq: seq,
-  });
-  return insertMessage(tx, outbox, {
-    uuid,
-    seq,
-    conversationId: groupId,
-    sessionId: "",
-    sendName: row.name || row.username,
-    sendAvatar: row.avatar,
-    senderId,
-    input,
-  });
 }
 
 /** Legacy private-path checks, in the legacy order and texts (contract §3.3). */
@@ -190,8 +137,9 @@ async function insertMessage(
       fileType: input.fileType,
       fileName: input.fileName,
       fileSize: input.fileSize,
-      mentionedUserIds: isGroupId(input.receiveId) ? input.mentionedUserIds : [],
-      mentionAll: isGroupId(input.receiveId) && input.mentionAll,
+      // Mentions are a group feature; private items never carry them.
+      mentionedUserIds: [],
+      mentionAll: false,
       clientMsgId: input.clientMsgId ?? null,
     })
     .onConflictDoNothing({ target: [messages.sendId, messages.conversationId, messages.clientMsgId] })
