@@ -26,10 +26,11 @@ export function benchConfig(kind: DatabaseKind, quick: boolean): BenchConfig {
   const config: BenchConfig = {
     fanout: {
       sizes: [
-        { members: 100, messages: 200 },
-        { members: 1000, messages: 50 },
+        { members: 100, messages: 400 },
+        { members: 1000, messages: 100 },
       ],
-      window: 4,
+      // Messages in flight (sent, not yet at every member), for ours and the baseline alike.
+      window: 16,
       warmup: 5,
       contentBytes: 100,
     },

@@ -179,7 +179,7 @@ async function main(): Promise<void> {
       lost += ours.live.lost;
       duplicated += ours.live.duplicated;
       integrityExtra.push(
-        `send ${members}: ${ours.acked.length} acknowledged; ${Math.min(config.send.observers, members)} members online: ${ours.live.lost} lost, ${ours.live.duplicated} duplicated, ${ours.live.unexpected} unexpected deliveries.`,
+        `send ${members}: ${ours.acked.length} acknowledged; ${Math.min(config.send.concurrency + config.send.observers, members)} members online: ${ours.live.lost} lost, ${ours.live.duplicated} duplicated, ${ours.live.unexpected} unexpected deliveries.`,
       );
       log(`send ${members}: ours ${ours.perS}/s; baseline ${basePerS}/s`);
     }
@@ -351,7 +351,7 @@ async function main(): Promise<void> {
     loadAverage: { start: load0, end: loadavg() },
     sizes: [
       `fan-out: ${config.fanout.sizes.map((s) => `${s.members} members × ${s.messages} messages`).join(", ")}; at most ${config.fanout.window} messages in flight (sent, not yet at every member); ${config.fanout.warmup} warm-up messages first; ${config.fanout.contentBytes}-byte text content.`,
-      `send: ${config.send.messages} messages per group size, ${config.send.concurrency} in flight from different members (tRPC messages.send over HTTP), ${config.send.observers} members online on /wss counting deliveries; the baseline inserts as many rows with the same concurrency.`,
+      `send: ${config.send.messages} messages per group size, ${config.send.concurrency} in flight over the legacy /wss protocol (each sender socket sends its next message when the server echoes the previous one, i.e. after its commit), every open socket (up to ${config.send.concurrency + config.send.observers} members) counting deliveries; the baseline inserts as many rows with the same concurrency.`,
       `history: ${config.history.messages.toLocaleString("en")} messages in one group, pages of ${config.history.pageSize}, ${config.history.requests} sequential requests per case after ${config.history.warmup} warm-up.`,
       `sessions: viewer in ${config.sessions.groups} groups, each with an unread message; ${config.sessions.requests} sequential requests.`,
       `memory: ${config.memory.connections} legacy /wss connections of distinct users, on a freshly started server process.`,

@@ -3,7 +3,6 @@ import type { BenchGroup, BenchUser, RunContext } from "./context.js";
 import { legacySocketUrl, taggedContent } from "./context.js";
 import { DEFAULT_AVATAR } from "@omnilink/db";
 import { BASELINE_INSERT, type Sql } from "./db.js";
-import { mutate } from "./http.js";
 import { cpuMs } from "./processes.js";
 import { nowMs, pool, round } from "./stats.js";
 import type { ClientWorker } from "./worker-client.js";
@@ -22,8 +21,9 @@ export interface SendOutcome {
 }
 
 /**
- * `count` group messages through tRPC messages.send over HTTP, `concurrency` in flight from
- * different members; `observers` of the group stay online on /wss and count what they receive.
+ * `count` group messages over the legacy /wss protocol (the im.js client's send path), from
+ * `concurrency` members each sending its next message once the previous one is echoed back to it
+ * (the echo comes after the commit); `observers` of the group stay online and count what they get.
  */
 export async function measureOurSends(
   ctx: RunContext,
@@ -33,47 +33,34 @@ export async function measureOurSends(
   tag: string,
 ): Promise<SendOutcome> {
   const { send } = ctx.config;
-  const observers = group.members.slice(0, send.observers);
-  const opened = await worker.call("open", { urls: observers.map((m) => legacySocketUrl(server.url, m)), concurrency: 10 });
-  if (opened.opened !== observers.length) throw new Error(`send: opened ${opened.opened}/${observers.length} observers (${opened.firstError})`);
+  // Every socket is a member, so each also observes every message; lanes take turns on the first
+  // `concurrency` sockets (several lanes share a socket when the group is smaller).
+  const everyone = group.members.slice(0, send.concurrency + send.observers);
+  const opened = await worker.call("open", { urls: everyone.map((m) => legacySocketUrl(server.url, m)), concurrency: 10 });
+  if (opened.opened !== everyone.length) throw new Error(`send: opened ${opened.opened}/${everyone.length} sockets (${opened.firstError})`);
+  const senderSockets = Math.min(send.concurrency, everyone.length);
+  const senderIndexes = Array.from({ length: send.concurrency }, (_, lane) => lane % senderSockets);
   try {
-    await worker.call("track", { tag, count: send.messages, members: observers.map((_, i) => i) });
-    const senders = group.members;
-    const sendAs = (user: BenchUser, content: string) =>
-      mutate<{ message: { seq: number }; duplicate: boolean }>(server.url, "messages.send", { receiveId: group.id, content }, user.token);
-    // Warm-up (untagged: the observers ignore it).
-    await pool(send.warmup, send.concurrency, (i) => sendAs(senders[i % senders.length]!, `warm-up ${i}`).then(() => {}));
+    // Warm-up (its own tag, not counted).
+    await worker.call("track", { tag: `${tag}w`, count: send.warmup, members: [] });
+    await worker.call("sendMany", { tag: `${tag}w`, count: send.warmup, senders: senderIndexes, groupId: group.id, contentBytes: send.contentBytes, timeoutMs: 10_000 }, 60_000);
 
-    const acked: number[] = [];
-    let errors = 0;
-    let firstError: string | undefined;
-    let next = 0;
+    await worker.call("track", { tag, count: send.messages, members: everyone.map((_, i) => i) });
     const cpu0 = cpuMs(server.pid);
     const startedAtMs = nowMs();
-    await Promise.all(
-      Array.from({ length: send.concurrency }, async (_, lane) => {
-        const sender = senders[lane % senders.length]!;
-        while (next < send.messages) {
-          const i = next++;
-          try {
-            await sendAs(sender, taggedContent(tag, i, send.contentBytes));
-            acked.push(i);
-          } catch (error) {
-            errors++;
-            firstError ??= String(error);
-          }
-        }
-      }),
+    const result = await worker.call(
+      "sendMany",
+      { tag, count: send.messages, senders: senderIndexes, groupId: group.id, contentBytes: send.contentBytes, timeoutMs: 10_000 },
+      300_000,
     );
     const endedAtMs = nowMs();
     const cpu = cpuMs(server.pid) - cpu0;
-    const live = await worker.call("report", { expected: acked, waitMs: 20_000 }, 60_000);
-    const wallS = (endedAtMs - startedAtMs) / 1000;
+    const live = await worker.call("report", { expected: result.acked, waitMs: 20_000 }, 60_000);
     return {
-      perS: round(acked.length / wallS, 0),
-      acked,
-      errors,
-      firstError,
+      perS: round(result.acked.length / (result.wallMs / 1000), 0),
+      acked: result.acked,
+      errors: result.errors,
+      firstError: result.errors > 0 ? `${result.errors} sends got no echo within 10 s` : undefined,
       live,
       serverCpuPct: round((100 * cpu) / (endedAtMs - startedAtMs), 0),
       startedAtMs,

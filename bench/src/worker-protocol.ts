@@ -13,6 +13,8 @@ export interface WorkerRequests {
   track: { args: { tag: string; count: number; members: number[] }; result: { tracking: number } };
   /** Waits (≤ waitMs) until every member has each expected index, then counts losses and duplicates. */
   report: { args: { expected: number[]; waitMs: number }; result: IntegrityResult };
+  /** Persisted sends: each of `senders` (socket indexes) sends its next message once the previous one is echoed back. */
+  sendMany: { args: SendManyArgs; result: SendManyResult };
   /** Sockets closed by the other side since they opened (slow-consumer cut-offs would show here). */
   status: { args: Record<string, never>; result: { open: number; unexpectedCloses: number } };
 }
@@ -61,3 +63,19 @@ export interface FanoutResult extends IntegrityResult {
 
 export type WorkerMessage = { id: number; cmd: WorkerCommand; args: unknown };
 export type WorkerReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
+
+export interface SendManyArgs {
+  tag: string;
+  count: number;
+  senders: number[];
+  groupId: string;
+  contentBytes: number;
+  /** Per message: no echo by then counts as an error. */
+  timeoutMs: number;
+}
+
+export interface SendManyResult {
+  acked: number[];
+  errors: number;
+  wallMs: number;
+}

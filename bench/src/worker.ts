@@ -5,7 +5,16 @@
  */
 import { performance } from "node:perf_hooks";
 import WebSocket from "ws";
-import type { FanoutArgs, FanoutResult, IntegrityResult, WorkerMessage, WorkerReply, WorkerRequests } from "./worker-protocol.js";
+import type {
+  FanoutArgs,
+  FanoutResult,
+  IntegrityResult,
+  SendManyArgs,
+  SendManyResult,
+  WorkerMessage,
+  WorkerReply,
+  WorkerRequests,
+} from "./worker-protocol.js";
 
 const sockets: WebSocket[] = [];
 let unexpectedCloses = 0;
@@ -26,6 +35,8 @@ interface Tracker {
   lastAt: Float64Array;
   frameBytes: number;
   onComplete?: (index: number) => void;
+  /** Called when a socket first receives a message (member or not): senders' acknowledgements. */
+  onReceive?: (socket: number, index: number) => void;
 }
 
 let tracker: Tracker | undefined;
@@ -68,6 +79,7 @@ function onFrame(socket: number, data: Buffer): void {
   const k = socket * t.count + index;
   const seen = t.counts[k] ?? 0;
   t.counts[k] = seen + 1;
+  if (seen === 0) t.onReceive?.(socket, index);
   if (seen === 0 && t.isMember[socket]) {
     const reached = (t.reached[index] ?? 0) + 1;
     t.reached[index] = reached;
@@ -248,6 +260,49 @@ async function fanout(args: FanoutArgs): Promise<FanoutResult> {
   };
 }
 
+/**
+ * Persisted sends over /wss: each sender socket sends its next message as soon as its previous
+ * one comes back to it (the server echoes a message to its sender once it is committed).
+ */
+async function sendMany(args: SendManyArgs): Promise<SendManyResult> {
+  const t = tracker;
+  if (!t || t.tag !== args.tag) throw new Error("sendMany: track the tag first");
+  const waiting = new Map<number, () => void>();
+  t.onReceive = (socket, index) => {
+    const key = socket * t.count + index;
+    const resolve = waiting.get(key);
+    if (resolve) {
+      waiting.delete(key);
+      resolve();
+    }
+  };
+  const acked: number[] = [];
+  let errors = 0;
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    args.senders.map(async (socketIndex) => {
+      const ws = sockets[socketIndex];
+      if (!ws) throw new Error(`no socket ${socketIndex}`);
+      while (next < args.count) {
+        const i = next++;
+        const echoed = new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(false), args.timeoutMs);
+          waiting.set(socketIndex * t.count + i, () => {
+            clearTimeout(timer);
+            resolve(true);
+          });
+        });
+        ws.send(JSON.stringify({ receive_id: args.groupId, type: 0, content: `${args.tag}:${i}:`.padEnd(args.contentBytes, "x") }));
+        if (await echoed) acked.push(i);
+        else errors++;
+      }
+    }),
+  );
+  t.onReceive = undefined;
+  return { acked, errors, wallMs: performance.now() - started };
+}
+
 async function report(expected: number[], waitMs: number): Promise<IntegrityResult> {
   const t = tracker;
   if (!t) throw new Error("not tracking");
@@ -273,6 +328,8 @@ async function handle(message: WorkerMessage): Promise<unknown> {
       startTracking(a.tag, a.count, a.members);
       return { tracking: a.members.length };
     }
+    case "sendMany":
+      return sendMany(message.args as SendManyArgs);
     case "report": {
       const a = message.args as WorkerRequests["report"]["args"];
       return report(a.expected, a.waitMs);
