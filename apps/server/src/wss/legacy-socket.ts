@@ -37,7 +37,7 @@ export function createLegacySocketServer(domain: DomainContext, log: FastifyBase
    * Group messages and events look the same to every recipient, and the dispatcher hands the same
    * item object to all of them: serialise once per item, not once per member.
    */
-  const sharedFrames = new WeakMap<StreamItem, string>();
+  const sharedFrames = new WeakMap<StreamItem, Buffer>();
 
   async function accept(req: IncomingMessage, socket: Duplex, head: Buffer, wss: WebSocketServer): Promise<void> {
     socket.on("error", () => socket.destroy());
@@ -69,8 +69,9 @@ export function createLegacySocketServer(domain: DomainContext, log: FastifyBase
     void (async () => {
       try {
         for await (const item of userStream(domain, userId, { signal: abort.signal })) {
-          const text = sharedFrames.get(item) ?? (await frameText(item, userId, sessionOf));
-          if (ws.readyState === ws.OPEN) ws.send(text);
+          // Encoded once, sent as a text frame to every recipient without re-encoding.
+          const frame = sharedFrames.get(item) ?? (await frameBytes(item, userId, sessionOf));
+          if (ws.readyState === ws.OPEN) ws.send(frame, { binary: false });
         }
       } catch (error) {
         if (error instanceof AppError && error.kind === "RATE_LIMITED") log.warn({ userId }, "legacy socket too slow; closing");
@@ -152,20 +153,20 @@ export function createLegacySocketServer(domain: DomainContext, log: FastifyBase
   }
 
   /** Private items carry the viewer's own session id: the sender's copy the sender's, the receiver's theirs. */
-  async function frameText(item: StreamItem, userId: string, sessionOf: Map<string, string>): Promise<string> {
+  async function frameBytes(item: StreamItem, userId: string, sessionOf: Map<string, string>): Promise<Buffer> {
     if (item.kind === "event" || item.message.receiveId.startsWith("G")) {
-      const text = JSON.stringify(item.kind === "event" ? eventFrame(item.event) : messageFrame(item.message, ""));
-      sharedFrames.set(item, text);
-      return text;
+      const bytes = Buffer.from(JSON.stringify(item.kind === "event" ? eventFrame(item.event) : messageFrame(item.message, "")));
+      sharedFrames.set(item, bytes);
+      return bytes;
     }
     const m = item.message;
-    if (m.sendId === userId) return JSON.stringify(messageFrame(m, m.sessionId));
+    if (m.sendId === userId) return Buffer.from(JSON.stringify(messageFrame(m, m.sessionId)));
     let mine = sessionOf.get(m.sendId);
     if (!mine) {
       mine = (await findSession(domain.db, userId, m.sendId))?.uuid ?? "";
       if (mine) sessionOf.set(m.sendId, mine);
     }
-    return JSON.stringify(messageFrame(m, mine));
+    return Buffer.from(JSON.stringify(messageFrame(m, mine)));
   }
 
   async function touchPresence(userId: string, state: "online" | "offline"): Promise<void> {

@@ -67,16 +67,9 @@ export class GroupSendQueue {
 async function sendBatch(ctx: DomainContext, groupId: string, batch: PendingSend[]): Promise<void> {
   const settled: Array<() => void> = [];
   await transact(ctx, async (tx, outbox) => {
-    // The conversation lock first: membership changes take it too, so the checks below see the
-    // membership as it is at these messages' place in the conversation.
-    const [conversation] = await tx
-      .select({ lastSeq: conversations.lastSeq })
-      .from(conversations)
-      .where(eq(conversations.id, groupId))
-      .for("update");
-    const accepted = await admit(ctx, tx, groupId, conversation?.lastSeq, batch, settled);
+    const { lastSeq, accepted } = await admit(ctx, tx, groupId, batch, settled);
     if (accepted.length === 0) return;
-    const rows = await persist(tx, outbox, groupId, conversation?.lastSeq ?? 0, accepted);
+    const rows = await persist(tx, outbox, groupId, lastSeq, accepted);
     accepted.forEach((a, i) => {
       const message = rows[i] as MessageView;
       settled.push(() => a.pending.resolve({ message, duplicate: false }));
@@ -95,36 +88,50 @@ interface Accepted {
   twins: PendingSend[];
 }
 
-/** The legacy group-path checks, per send, in the legacy order and texts (contract §3.3). */
+/**
+ * The legacy group-path checks, per send, in the legacy order and texts (contract §3.3), in one
+ * query that also takes the conversation's row lock. That lock comes first: membership changes
+ * take it too, so the checks see the membership as it is at these messages' place.
+ */
 async function admit(
   ctx: DomainContext,
   tx: Tx,
   groupId: string,
-  lastSeq: number | undefined,
   batch: PendingSend[],
   settled: Array<() => void>,
-): Promise<Accepted[]> {
+): Promise<{ lastSeq: number; accepted: Accepted[] }> {
   const refuse = (p: PendingSend, error: AppError) => settled.push(() => p.reject(error));
-  const [group] = await tx.select({ status: groups.status }).from(groups).where(eq(groups.uuid, groupId));
-  if (lastSeq === undefined || !group) {
-    batch.forEach((p) => refuse(p, notFound("群组不存在")));
-    return [];
-  }
-  if (group.status !== 0) {
-    batch.forEach((p) => refuse(p, forbidden("群组状态异常")));
-    return [];
-  }
   const senderIds = [...new Set(batch.map((p) => p.senderId))];
-  const senders = await tx
-    .select({ uuid: users.uuid, name: users.nickname, username: users.username, avatar: users.avatar, memberStatus: contacts.status })
-    .from(users)
+  const rows = await tx
+    .select({
+      lastSeq: conversations.lastSeq,
+      groupStatus: groups.status,
+      uuid: users.uuid,
+      name: users.nickname,
+      username: users.username,
+      avatar: users.avatar,
+      memberStatus: contacts.status,
+    })
+    .from(conversations)
+    .innerJoin(groups, eq(groups.uuid, conversations.id))
+    .leftJoin(users, inArray(users.uuid, senderIds))
     .leftJoin(contacts, and(eq(contacts.userId, users.uuid), eq(contacts.contactId, groupId), eq(contacts.contactType, ContactType.group)))
-    .where(inArray(users.uuid, senderIds));
+    .where(eq(conversations.id, groupId))
+    .for("update", { of: conversations });
+  const head = rows[0];
+  if (!head) {
+    batch.forEach((p) => refuse(p, notFound("群组不存在")));
+    return { lastSeq: 0, accepted: [] };
+  }
+  if (head.groupStatus !== 0) {
+    batch.forEach((p) => refuse(p, forbidden("群组状态异常")));
+    return { lastSeq: head.lastSeq, accepted: [] };
+  }
   const earlier = await earlierByClientId(tx, groupId, batch);
   const accepted: Accepted[] = [];
   const byClientId = new Map<string, Accepted>();
   for (const p of batch) {
-    const sender = senders.find((s) => s.uuid === p.senderId);
+    const sender = rows.find((s) => s.uuid === p.senderId);
     if (!sender) refuse(p, forbidden("用户异常"));
     else if (sender.memberStatus === null) refuse(p, forbidden("非群成员，无法发送消息"));
     else if (sender.memberStatus !== 0) refuse(p, forbidden("无权发送消息"));
@@ -137,13 +144,13 @@ async function admit(
       // Only admitted sends spend the group's budget: refused senders cannot silence a group.
       else if (!ctx.rateLimiter.take(groupId)) refuse(p, new AppError("RATE_LIMITED", "发送过于频繁，请稍后再试"));
       else {
-        const a = { pending: p, sendName: sender.name || sender.username, sendAvatar: sender.avatar, twins: [] };
+        const a = { pending: p, sendName: sender.name || sender.username || "", sendAvatar: sender.avatar ?? "", twins: [] };
         accepted.push(a);
         if (key) byClientId.set(key, a);
       }
     }
   }
-  return accepted;
+  return { lastSeq: head.lastSeq, accepted };
 }
 
 /** Messages already stored under the batch's client ids (retries), keyed by sender and client id. */
@@ -182,23 +189,29 @@ async function persist(tx: Tx, outbox: Outbox, groupId: string, lastSeq: number,
     };
   });
   const last = values[values.length - 1]!;
-  await tx
-    .update(conversations)
-    .set({ lastSeq: last.seq, lastMessage: previewOf(last.type, last.content), lastMessageId: last.uuid, lastMessageAt: sql`now()` })
-    .where(eq(conversations.id, groupId));
   // Sending reads what came before: each sender's read position moves to their last message here.
-  const readUpTo = new Map(values.map((v) => [v.sendId, v.seq]));
-  await tx
-    .update(sessions)
-    .set({
-      readSeq: sql`greatest(${sessions.readSeq}, (${sql.join(
-        [sql`case ${sessions.sendId}`, ...[...readUpTo].map(([id, seq]) => sql`when ${id} then ${seq}::bigint`), sql`end`],
-        sql` `,
-      )}))`,
-      hiddenSeq: null,
-      updatedAt: sql`now()`,
-    })
-    .where(and(eq(sessions.receiveId, groupId), inArray(sessions.sendId, [...readUpTo.keys()])));
+  const readUpTo = [...new Map(values.map((v) => [v.sendId, v.seq]))];
+  const readSeqCase = sql.join(
+    [sql`case ${sessions.sendId}`, ...readUpTo.map(([id, seq]) => sql`when ${id} then ${seq}::bigint`), sql`end`],
+    sql` `,
+  );
+  // One statement (one round trip, under the conversation lock) for the conversation's seq and
+  // preview and the senders' read positions.
+  await tx.execute(sql`
+    with bumped as (
+      update ${conversations}
+      set ${sql.identifier(conversations.lastSeq.name)} = ${last.seq},
+          ${sql.identifier(conversations.lastMessage.name)} = ${previewOf(last.type, last.content)},
+          ${sql.identifier(conversations.lastMessageId.name)} = ${last.uuid},
+          ${sql.identifier(conversations.lastMessageAt.name)} = now()
+      where ${conversations.id} = ${groupId}
+      returning 1
+    )
+    update ${sessions}
+    set ${sql.identifier(sessions.readSeq.name)} = greatest(${sessions.readSeq}, ${readSeqCase}),
+        ${sql.identifier(sessions.hiddenSeq.name)} = null,
+        ${sql.identifier(sessions.updatedAt.name)} = now()
+    where ${sessions.receiveId} = ${groupId} and ${inArray(sessions.sendId, readUpTo.map(([id]) => id))}`);
   await outbox.lockStream();
   const rows = await tx.insert(messages).values(values).returning(messageViewColumns);
   // Ids come from the sequence in VALUES order; sort by seq anyway so publication follows the conversation's order.
