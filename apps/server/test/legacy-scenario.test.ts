@@ -1,7 +1,7 @@
-import { sendMessage, sendMessageInput } from "@omnilink/domain";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "../src/app.js";
 import { postJson, startTestServer, tempDir, testDatabase } from "./helpers.js";
+import { openLegacySocket } from "./wss-client.js";
 
 /** vitest matchers are typed `any`; typed here once. */
 const anyString = expect.any(String) as unknown;
@@ -11,8 +11,8 @@ const containing = (object: Record<string, unknown>) => expect.objectContaining(
 /*
  * The legacy web client's own call sequence (views/*.vue, store/index.js), step by step, against
  * the real server: the group loop (create → apply → approve → sessions → history → leave →
- * dismiss) and the private loop (apply → accept → open → history). Messages are sent through
- * the running server's domain, as the /wss layer would.
+ * dismiss) and the private loop (apply → accept → open → history). Messages go over /wss as
+ * Chat.vue sends them, and every member's socket receives them live.
  */
 
 let server: RunningServer;
@@ -95,8 +95,31 @@ async function loadAllHistory(me: ClientState, path: string, body: Record<string
   return { pages, messages: pages.reduceRight<Array<Record<string, unknown>>>((acc, p) => [...acc, ...p], []) };
 }
 
-const sendAs = (me: ClientState, receiveId: string, content: string) =>
-  sendMessage(server.domain, me.userInfo.uuid, sendMessageInput.parse({ receiveId, content }));
+/** store.connectWebSocket: `${wsUrl}/wss?client_id=<uuid>&token=<jwt>`. */
+const sockets = new Map<string, Awaited<ReturnType<typeof openLegacySocket>>>();
+async function connectWebSocket(me: ClientState) {
+  sockets.set(me.userInfo.uuid, await openLegacySocket(server.url, me.userInfo.uuid, me.token));
+}
+const socketOf = (me: ClientState) => sockets.get(me.userInfo.uuid)!;
+
+/** Chat.vue handleSendMessage's frame; the server's echo is how the sender sees its own message. */
+async function sendAs(me: ClientState, receiveId: string, content: string, sessionId = "") {
+  const socket = socketOf(me);
+  socket.send({
+    session_id: sessionId,
+    type: 0,
+    content,
+    url: "",
+    send_id: me.userInfo.uuid,
+    send_name: me.userInfo.nickname,
+    send_avatar: me.userInfo.avatar,
+    receive_id: receiveId,
+    file_name: "",
+    file_size: "",
+    file_type: "",
+  });
+  await socket.until(() => socket.messages().some((m) => m.content === content));
+}
 
 describe("legacy client scenario", () => {
   it("runs the group loop and the private loop the way the web client calls them", async () => {
@@ -165,11 +188,17 @@ describe("legacy client scenario", () => {
     expect(bobPage.groups.map((g) => g.group_id)).toEqual([groupId]);
     expect(bobPage.sessions).toEqual([containing({ peer_id: groupId, peer_type: "G", peer_name: "Weekend trip" })]);
 
-    // --- group messages (the /wss layer's job: through the domain here) ---
+    // --- group messages over /wss, both ways; every member's socket gets each one live ---
     const senders = [owner, alice, bob];
+    for (const me of senders) await connectWebSocket(me);
     for (let i = 1; i <= 45; i++) {
       const from = senders[i % 3] as ClientState;
       await sendAs(from, groupId, `msg ${i} from ${from.userInfo.nickname}`);
+    }
+    for (const me of senders) {
+      await socketOf(me).until(() => socketOf(me).messages().length === 45);
+      const live = socketOf(me).messages();
+      expect(live.map((m) => m.seq)).toEqual(Array.from({ length: 45 }, (_, i) => i + 1));
     }
     const groupSession = (await loadSessions(alice)).find((s) => s.peer_id === groupId);
     // Sending reads the conversation up to one's own message: Alice last sent msg 43.
@@ -218,7 +247,17 @@ describe("legacy client scenario", () => {
     const chat = await post(alice, "/session/openSession", { send_id: alice.userInfo.uuid, receive_id: bob.userInfo.uuid });
     expect(chat.data.data).toMatchObject({ session_id: matching(/^S/), peer_name: "Bob", peer_avatar: anyString });
 
-    for (let i = 1; i <= 23; i++) await sendAs(i % 2 ? alice : bob, i % 2 ? bob.userInfo.uuid : alice.userInfo.uuid, `private ${i}`);
+    const aliceSession = String((chat.data.data as { session_id: string }).session_id);
+    const bobSession = String((await loadSessions(bob)).find((x) => x.peer_id === alice.userInfo.uuid)?.session_id);
+    for (let i = 1; i <= 23; i++) {
+      if (i % 2) await sendAs(alice, bob.userInfo.uuid, `private ${i}`, aliceSession);
+      else await sendAs(bob, alice.userInfo.uuid, `private ${i}`, bobSession);
+    }
+    // Each side's live copy carries its own session id (contract §3.4 a).
+    await socketOf(bob).until(() => socketOf(bob).messages().filter((m) => String(m.content).startsWith("private")).length === 23);
+    const bobsLive = socketOf(bob).messages().filter((m) => String(m.content).startsWith("private"));
+    expect(new Set(bobsLive.map((m) => m.session_id))).toEqual(new Set([bobSession]));
+    sockets.forEach((socket) => socket.close());
     const privateHistory = await loadAllHistory(alice, "/message/getMessageList", {
       user_one_id: alice.userInfo.uuid,
       user_two_id: bob.userInfo.uuid,
