@@ -1,7 +1,7 @@
 import { ACTIVE_MEMBER_STATUSES, ContactStatus, ContactType, contacts, groups, GroupStatus, users, type Queryable } from "@omnilink/db";
 import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import type { DomainContext } from "../context.js";
-import { isActiveMember, loadGroup, type GroupRow } from "./membership.js";
+import { activeMembershipOf, isActiveMember, loadGroup, type GroupRow } from "./membership.js";
 import { GroupErrors } from "./texts.js";
 
 export interface GroupView {
@@ -105,14 +105,7 @@ export async function listJoinedGroups(ctx: DomainContext, userId: string): Prom
     .select(listItemColumns)
     .from(contacts)
     .innerJoin(groups, eq(groups.uuid, contacts.contactId))
-    .where(
-      and(
-        eq(contacts.userId, userId),
-        eq(contacts.contactType, ContactType.group),
-        inArray(contacts.status, [...ACTIVE_MEMBER_STATUSES]),
-        eq(groups.status, GroupStatus.normal),
-      ),
-    )
+    .where(activeMembershipOf(userId))
     .orderBy(asc(contacts.id));
 }
 

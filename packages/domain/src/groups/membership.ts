@@ -4,6 +4,7 @@ import {
   ContactType,
   contacts,
   groups,
+  GroupStatus,
   users,
   type Queryable,
   type Tx,
@@ -18,6 +19,19 @@ export type GroupRow = typeof groups.$inferSelect;
 const ACTIVE = [...ACTIVE_MEMBER_STATUSES] as number[];
 
 export const isActiveStatus = (status: number | undefined): boolean => status !== undefined && ACTIVE.includes(status);
+
+/**
+ * The condition on `user_contact` joined with `group_info` (on contact_id) that makes `userId` an
+ * active member (normal or muted) of a normal group: who hears a group, who lists it as joined.
+ */
+export function activeMembershipOf(userId: string) {
+  return and(
+    eq(contacts.userId, userId),
+    eq(contacts.contactType, ContactType.group),
+    inArray(contacts.status, [...ACTIVE_MEMBER_STATUSES]),
+    eq(groups.status, GroupStatus.normal),
+  );
+}
 
 export async function loadGroup(q: Queryable, groupId: string): Promise<GroupRow | undefined> {
   const [row] = await q.select().from(groups).where(eq(groups.uuid, groupId)).limit(1);

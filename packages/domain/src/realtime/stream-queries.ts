@@ -1,6 +1,7 @@
-import { ACTIVE_MEMBER_STATUSES, ContactType, contacts, groups, GroupStatus, messages, sessions, streamEvents, type Queryable } from "@omnilink/db";
+import { contacts, groups, messages, sessions, streamEvents, type Queryable } from "@omnilink/db";
 import { and, asc, eq, gt, inArray, lte, max, not, like, or, arrayContains } from "drizzle-orm";
 import type { MessageView, StreamEventView, StreamItem } from "./events.js";
+import { activeMembershipOf } from "../groups/membership.js";
 
 export const messageViewColumns = {
   id: messages.id,
@@ -37,14 +38,7 @@ export async function loadAudience(db: Queryable, userId: string): Promise<{ gro
     .select({ groupId: contacts.contactId })
     .from(contacts)
     .innerJoin(groups, eq(groups.uuid, contacts.contactId))
-    .where(
-      and(
-        eq(contacts.userId, userId),
-        eq(contacts.contactType, ContactType.group),
-        inArray(contacts.status, [...ACTIVE_MEMBER_STATUSES]),
-        eq(groups.status, GroupStatus.normal),
-      ),
-    );
+    .where(activeMembershipOf(userId));
   const privates = await db
     .select({ conversationId: sessions.conversationId })
     .from(sessions)
