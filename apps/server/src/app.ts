@@ -58,7 +58,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     stops.unshift(() => domain.stop());
 
     // First: its CORS hooks must be on the root before any other route or plugin scope exists.
-    await registerLegacyRoutes(app, domain, { uploadDir: join(config.dataDir, "uploads") });
+    await registerLegacyRoutes(app, domain, { uploadDir: join(config.dataDir, "uploads"), uploadMaxBytes: config.uploadMaxBytes });
     app.get("/healthz", async (_request, reply) => {
       try {
         await db.ping();

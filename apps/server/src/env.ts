@@ -28,6 +28,7 @@ const envSchema = z.object({
   MAX_SOCKET_BUFFER_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024),
   WS_PING_MS: z.coerce.number().int().positive().default(25_000),
   STREAM_POLL_MS: z.coerce.number().int().positive().default(1000),
+  UPLOAD_MAX_BYTES: z.coerce.number().int().positive().default(20 * 1024 * 1024),
 });
 
 export interface Config {
@@ -49,6 +50,8 @@ export interface Config {
   wsPingMs: number;
   /** Safety net: how often each node asks the database for stream items the bus never brought. */
   streamPollMs: number;
+  /** Largest file /message/uploadFile accepts. */
+  uploadMaxBytes: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
@@ -78,5 +81,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     maxSocketBufferBytes: e.MAX_SOCKET_BUFFER_BYTES,
     wsPingMs: e.WS_PING_MS,
     streamPollMs: e.STREAM_POLL_MS,
+    uploadMaxBytes: e.UPLOAD_MAX_BYTES,
   };
 }
