@@ -1,59 +1,29 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createTokenService } from "@omnilink/domain";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningServer } from "../src/app.js";
+import { describe, expect, it } from "vitest";
 import { legacyRoutes } from "../src/legacy/routes.js";
-import { postJson, startTestServer, tempDir, testDatabase } from "./helpers.js";
-
-/** vitest matchers are typed `any`; typed here once. */
-const anyString = expect.any(String) as unknown;
-const matching = (pattern: RegExp) => expect.stringMatching(pattern) as unknown;
+import { anyString, BIND_ERROR, DATE_TIME, matching, registerUser, useTestServer } from "./helpers.js";
 
 /*
  * Legacy contract: accounts (§2.1-§2.4), the JWT check (§1.4, D1), binding (§1.2), CORS (§1.1)
  * and the AI paths (D17). One server for the file; every test makes its own users.
  */
 
-let server: RunningServer;
-let dir: ReturnType<typeof tempDir>;
-let database: Awaited<ReturnType<typeof testDatabase>>;
+const server = useTestServer();
+const newUser = () => registerUser(server.url, "auth");
 
-beforeAll(async () => {
-  dir = tempDir();
-  database = await testDatabase();
-  server = await startTestServer(dir.path, database.url);
-});
-
-afterAll(async () => {
-  await server?.close();
-  await database?.[Symbol.asyncDispose]();
-  dir?.[Symbol.dispose]();
-});
-
-const call = (path: string, body: unknown, token?: string) => postJson(server.url, path, body, token);
-
-let counter = 0;
-async function newUser(prefix = "auth") {
-  const username = `${prefix}_${++counter}_${Date.now() % 100000}`;
-  const res = await call("/register", { username, password: "secret123", nickname: `N${counter}` });
-  expect(res.json.code).toBe(200);
-  const data = res.json.data as { uuid: string; token: string; nickname: string };
-  return { username, uuid: data.uuid, token: data.token, nickname: data.nickname };
-}
-
-const DATE_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
 const AUTH_MISSING = { code: 401, message: "missing or invalid authorization header" };
 const AUTH_INVALID = { code: 401, message: "invalid token" };
 
 describe("/register and /login", () => {
   it("answer the 11 keys of LoginRespond with their types", async () => {
     const username = `login_shape_${Date.now() % 100000}`;
-    const reg = await call("/register", { username, password: "secret123", nickname: "Shape" });
+    const reg = await server.post("/register", { username, password: "secret123", nickname: "Shape" });
     expect(reg.status).toBe(200);
     expect(reg.json.code).toBe(200);
     expect(reg.json.message).toBe("Success");
-    const login = await call("/login", { username, password: "secret123" });
+    const login = await server.post("/login", { username, password: "secret123" });
     expect(login.status).toBe(200);
     expect(login.json).toMatchObject({ code: 200, message: "Success" });
     for (const data of [reg.json.data, login.json.data]) {
@@ -79,24 +49,24 @@ describe("/register and /login", () => {
 
   it("refuses unknown users, wrong passwords and taken names with the legacy texts", async () => {
     const u = await newUser();
-    expect((await call("/login", { username: "nobody_here_x", password: "secret123" })).json).toEqual({ code: 400, message: "用户不存在" });
-    expect((await call("/login", { username: u.username, password: "wrong-pass" })).json).toEqual({ code: 400, message: "密码错误" });
-    const taken = await call("/register", { username: u.username, password: "secret123", nickname: "x" });
+    expect((await server.post("/login", { username: "nobody_here_x", password: "secret123" })).json).toEqual({ code: 400, message: "用户不存在" });
+    expect((await server.post("/login", { username: u.username, password: "wrong-pass" })).json).toEqual({ code: 400, message: "密码错误" });
+    const taken = await server.post("/register", { username: u.username, password: "secret123", nickname: "x" });
     expect([taken.status, taken.json]).toEqual([200, { code: 400, message: "用户已存在" }]);
   });
 
   it("answers HTTP 400 参数错误 when the body does not bind", async () => {
     for (const body of [{ username: "x" }, { username: "", password: "" }, { username: 1, password: "secret123" }, [], "{oops", ""]) {
-      const res = await call("/login", body);
-      expect([res.status, res.json]).toEqual([400, { code: 400, message: "参数错误" }]);
+      const res = await server.post("/login", body);
+      expect([res.status, res.json]).toEqual(BIND_ERROR);
     }
-    const reg = await call("/register", { username: ["a"], password: "secret123", nickname: "n" });
-    expect([reg.status, reg.json]).toEqual([400, { code: 400, message: "参数错误" }]);
+    const reg = await server.post("/register", { username: ["a"], password: "secret123", nickname: "n" });
+    expect([reg.status, reg.json]).toEqual(BIND_ERROR);
   });
 
   it("ignores an Authorization header on the public routes", async () => {
     const u = await newUser();
-    const res = await call("/login", { username: u.username, password: "secret123" }, "not-a-token");
+    const res = await server.post("/login", { username: u.username, password: "secret123" }, "not-a-token");
     expect(res.json.code).toBe(200);
   });
 });
@@ -165,7 +135,7 @@ describe("JWT check (D1)", () => {
     expect(await send(`Bearer  ${u.token}`)).toEqual([401, AUTH_INVALID]);
     expect(await send("Bearer x")).toEqual([401, AUTH_INVALID]);
 
-    const secret = readFileSync(join(dir.path, "jwt-secret"), "utf8").trim();
+    const secret = readFileSync(join(server.dataDir, "jwt-secret"), "utf8").trim();
     const foreign = createTokenService({ secret: "another-secret-of-enough-length", issuer: "OmniLink", expireHours: 1 });
     expect(await send(`Bearer ${await foreign.sign(u)}`)).toEqual([401, AUTH_INVALID]);
     const expired = createTokenService({ secret, issuer: "OmniLink", expireHours: -1 });
@@ -176,10 +146,10 @@ describe("JWT check (D1)", () => {
 
   it("checks the token before the body: bad JSON without a token is 401, with one 400", async () => {
     const u = await newUser();
-    const without = await call("/contact/getUserList", "{oops");
+    const without = await server.post("/contact/getUserList", "{oops");
     expect([without.status, without.json]).toEqual([401, AUTH_MISSING]);
-    const withToken = await call("/contact/getUserList", "{oops", u.token);
-    expect([withToken.status, withToken.json]).toEqual([400, { code: 400, message: "参数错误" }]);
+    const withToken = await server.post("/contact/getUserList", "{oops", u.token);
+    expect([withToken.status, withToken.json]).toEqual(BIND_ERROR);
   });
 
   it("never answers HTTP 401 to a valid token, on any route or unknown path", async () => {
@@ -216,7 +186,7 @@ describe("GET /auth/ping and /user/internal/getUserInfo", () => {
   it("getUserInfo answers a profile, 400 uuid is required, 400 用户不存在", async () => {
     const a = await newUser();
     const b = await newUser();
-    const res = await call("/user/internal/getUserInfo", { uuid: b.uuid }, a.token);
+    const res = await server.post("/user/internal/getUserInfo", { uuid: b.uuid }, a.token);
     expect(res.json).toMatchObject({ code: 200, message: "Success" });
     expect(res.json.data).toMatchObject({
       uuid: b.uuid,
@@ -234,11 +204,11 @@ describe("GET /auth/ping and /user/internal/getUserInfo", () => {
     });
     expect(res.json.data).not.toHaveProperty("password");
     expect(res.json.data).not.toHaveProperty("password_hash");
-    expect((await call("/user/internal/getUserInfo", { uuid: "" }, a.token)).json).toEqual({ code: 400, message: "uuid is required" });
-    expect((await call("/user/internal/getUserInfo", {}, a.token)).json).toEqual({ code: 400, message: "uuid is required" });
-    expect((await call("/user/internal/getUserInfo", { uuid: "Unobody00000" }, a.token)).json).toEqual({ code: 400, message: "用户不存在" });
-    const wrongType = await call("/user/internal/getUserInfo", { uuid: 5 }, a.token);
-    expect([wrongType.status, wrongType.json]).toEqual([400, { code: 400, message: "参数错误" }]);
+    expect((await server.post("/user/internal/getUserInfo", { uuid: "" }, a.token)).json).toEqual({ code: 400, message: "uuid is required" });
+    expect((await server.post("/user/internal/getUserInfo", {}, a.token)).json).toEqual({ code: 400, message: "uuid is required" });
+    expect((await server.post("/user/internal/getUserInfo", { uuid: "Unobody00000" }, a.token)).json).toEqual({ code: 400, message: "用户不存在" });
+    const wrongType = await server.post("/user/internal/getUserInfo", { uuid: 5 }, a.token);
+    expect([wrongType.status, wrongType.json]).toEqual(BIND_ERROR);
   });
 });
 

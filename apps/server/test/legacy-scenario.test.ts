@@ -1,12 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningServer } from "../src/app.js";
-import { postJson, startTestServer, tempDir, testDatabase } from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { anyString, containing, matching, useTestServer } from "./helpers.js";
 import { openLegacySocket } from "./wss-client.js";
-
-/** vitest matchers are typed `any`; typed here once. */
-const anyString = expect.any(String) as unknown;
-const matching = (pattern: RegExp) => expect.stringMatching(pattern) as unknown;
-const containing = (object: Record<string, unknown>) => expect.objectContaining(object) as unknown;
 
 /*
  * The legacy web client's own call sequence (views/*.vue, store/index.js), step by step, against
@@ -15,21 +9,7 @@ const containing = (object: Record<string, unknown>) => expect.objectContaining(
  * Chat.vue sends them, and every member's socket receives them live.
  */
 
-let server: RunningServer;
-let dir: ReturnType<typeof tempDir>;
-let database: Awaited<ReturnType<typeof testDatabase>>;
-
-beforeAll(async () => {
-  dir = tempDir();
-  database = await testDatabase();
-  server = await startTestServer(dir.path, database.url);
-});
-
-afterAll(async () => {
-  await server?.close();
-  await database?.[Symbol.asyncDispose]();
-  dir?.[Symbol.dispose]();
-});
+const server = useTestServer();
 
 interface ClientState {
   token: string;
@@ -40,7 +20,7 @@ type Envelope = { code: number; message: string; data?: unknown };
 
 /** axios as the client sets it up: JSON POST with `Authorization: Bearer <token>` whenever a token is held. */
 async function post(state: ClientState | undefined, path: string, body: unknown): Promise<{ status: number; data: Envelope }> {
-  const res = await postJson(server.url, path, body, state?.token);
+  const res = await server.post(path, body, state);
   return { status: res.status, data: res.json };
 }
 

@@ -1,62 +1,32 @@
 import { sendMessage, sendMessageInput } from "@omnilink/domain";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningServer } from "../src/app.js";
-import { postJson, startTestServer, tempDir, testDatabase } from "./helpers.js";
-
-/** vitest matchers are typed `any`; typed here once. */
-const anyString = expect.any(String) as unknown;
-const matching = (pattern: RegExp) => expect.stringMatching(pattern) as unknown;
-const containing = (object: Record<string, unknown>) => expect.objectContaining(object) as unknown;
+import { describe, expect, it } from "vitest";
+import { anyString, BIND_ERROR, containing, list, matching, registerUser, RFC3339, useTestServer, type LegacyUser as User } from "./helpers.js";
 
 /* Legacy contract: sessions (§2.12-§2.15, deleteSession) and history (§2.16, §2.17). */
 
-let server: RunningServer;
-let dir: ReturnType<typeof tempDir>;
-let database: Awaited<ReturnType<typeof testDatabase>>;
-
-beforeAll(async () => {
-  dir = tempDir();
-  database = await testDatabase();
-  server = await startTestServer(dir.path, database.url);
-});
-
-afterAll(async () => {
-  await server?.close();
-  await database?.[Symbol.asyncDispose]();
-  dir?.[Symbol.dispose]();
-});
-
-interface User {
-  uuid: string;
-  token: string;
-  username: string;
-  nickname: string;
-}
-
-let counter = 0;
-async function newUser(): Promise<User> {
-  const username = `sm_${++counter}_${Date.now() % 100000}`;
-  const res = await postJson(server.url, "/register", { username, password: "secret123", nickname: `SNick${counter}` });
-  expect(res.json.code).toBe(200);
-  const data = res.json.data as { uuid: string; token: string };
-  return { uuid: data.uuid, token: data.token, username, nickname: `SNick${counter}` };
-}
-
-const call = (path: string, body: unknown, as?: User) => postJson(server.url, path, body, as?.token);
-const list = (res: { json: { data?: unknown } }) => res.json.data as Record<string, unknown>[];
-const BIND_ERROR = [400, { code: 400, message: "参数错误" }];
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})$/;
+const server = useTestServer();
+const newUser = () => registerUser(server.url, "sm");
 
 async function befriend(a: User, b: User) {
-  const applied = await call("/contact/applyContact", { contact_id: b.uuid }, a);
+  const applied = await server.post("/contact/applyContact", { contact_id: b.uuid }, a);
   expect(applied.json.code).toBe(200);
-  expect((await call("/contact/passContactApply", { apply_id: applied.json.data?.apply_id }, b)).json.code).toBe(200);
+  expect((await server.post("/contact/passContactApply", { apply_id: applied.json.data?.apply_id }, b)).json.code).toBe(200);
 }
 
 async function group(owner: User, members: User[]): Promise<string> {
-  const res = await call("/group/createGroup", { name: "Chat", member_ids: members.map((m) => m.uuid) }, owner);
+  const res = await server.post("/group/createGroup", { name: "Chat", member_ids: members.map((m) => m.uuid) }, owner);
   expect(res.json.code).toBe(200);
   return String(res.json.data?.uuid);
+}
+
+/** Friends a and b, both in a group of a's, and a stranger to both. */
+async function friendsInAGroup() {
+  const a = await newUser();
+  const b = await newUser();
+  const stranger = await newUser();
+  await befriend(a, b);
+  const groupId = await group(a, [b]);
+  return { a, b, stranger, groupId };
 }
 
 /** The /wss layer is someone else's: messages go through the running server's domain. */
@@ -65,12 +35,8 @@ const send = (from: User, receiveId: string, fields: Record<string, unknown> = {
 
 describe("/session/checkOpenSessionAllowed and /session/openSession", () => {
   it("check answers data: true, or the legacy refusal texts", async () => {
-    const a = await newUser();
-    const b = await newUser();
-    const stranger = await newUser();
-    await befriend(a, b);
-    const groupId = await group(a, [b]);
-    const check = async (body: Record<string, unknown>, as: User = a) => (await call("/session/checkOpenSessionAllowed", body, as)).json;
+    const { a, b, stranger, groupId } = await friendsInAGroup();
+    const check = async (body: Record<string, unknown>, as: User = a) => (await server.post("/session/checkOpenSessionAllowed", body, as)).json;
     expect(await check({ send_id: a.uuid, receive_id: b.uuid })).toEqual({ code: 200, message: "Success", data: true });
     expect(await check({ receive_id: groupId })).toEqual({ code: 200, message: "Success", data: true });
     expect(await check({ send_id: b.uuid, receive_id: b.uuid })).toEqual({ code: 403, message: "send_id 不匹配" });
@@ -79,7 +45,7 @@ describe("/session/checkOpenSessionAllowed and /session/openSession", () => {
     expect(await check({ receive_id: stranger.uuid })).toEqual({ code: 403, message: "非好友关系，无法发起会话" });
     expect(await check({ receive_id: groupId }, stranger)).toEqual({ code: 403, message: "非群成员" });
     expect(await check({ receive_id: "Gnothing0000" })).toEqual({ code: 404, message: "群组不存在" });
-    const wrongType = await call("/session/checkOpenSessionAllowed", { receive_id: 1 }, a);
+    const wrongType = await server.post("/session/checkOpenSessionAllowed", { receive_id: 1 }, a);
     expect([wrongType.status, wrongType.json]).toEqual(BIND_ERROR);
   });
 
@@ -87,7 +53,7 @@ describe("/session/checkOpenSessionAllowed and /session/openSession", () => {
     const a = await newUser();
     const b = await newUser();
     await befriend(a, b);
-    const res = await call("/session/openSession", { send_id: a.uuid, receive_id: b.uuid }, a);
+    const res = await server.post("/session/openSession", { send_id: a.uuid, receive_id: b.uuid }, a);
     expect(res.json).toEqual({
       code: 200,
       message: "Success",
@@ -106,17 +72,17 @@ describe("/session/checkOpenSessionAllowed and /session/openSession", () => {
       },
     });
     // Opening again answers the same session.
-    expect((await call("/session/openSession", { receive_id: b.uuid }, a)).json.data?.session_id).toBe(res.json.data?.session_id);
+    expect((await server.post("/session/openSession", { receive_id: b.uuid }, a)).json.data?.session_id).toBe(res.json.data?.session_id);
 
     const groupId = await group(a, [b]);
-    const g = await call("/session/openSession", { send_id: a.uuid, receive_id: groupId }, a);
+    const g = await server.post("/session/openSession", { send_id: a.uuid, receive_id: groupId }, a);
     expect(g.json.data).toMatchObject({ session_id: matching(/^S/), peer_id: groupId, peer_type: "G", peer_name: "Chat", receive_id: groupId });
     expect(g.json.data).not.toHaveProperty("last_msg");
 
-    expect((await call("/session/openSession", { send_id: b.uuid, receive_id: b.uuid }, a)).json).toEqual({ code: 403, message: "send_id 不匹配" });
+    expect((await server.post("/session/openSession", { send_id: b.uuid, receive_id: b.uuid }, a)).json).toEqual({ code: 403, message: "send_id 不匹配" });
     const stranger = await newUser();
-    expect((await call("/session/openSession", { receive_id: stranger.uuid }, a)).json).toEqual({ code: 403, message: "非好友关系，无法发起会话" });
-    expect((await call("/session/openSession", { receive_id: groupId }, stranger)).json).toEqual({ code: 403, message: "非群成员" });
+    expect((await server.post("/session/openSession", { receive_id: stranger.uuid }, a)).json).toEqual({ code: 403, message: "非好友关系，无法发起会话" });
+    expect((await server.post("/session/openSession", { receive_id: groupId }, stranger)).json).toEqual({ code: 403, message: "非群成员" });
   });
 });
 
@@ -125,12 +91,12 @@ describe("/session/getUserSessionList and /session/getGroupSessionList", () => {
     const a = await newUser();
     const b = await newUser();
     await befriend(a, b);
-    expect((await call("/session/getUserSessionList", { owner_id: a.uuid }, a)).json).toEqual({ code: 200, message: "Success", data: [] });
-    const opened = await call("/session/openSession", { receive_id: b.uuid }, a);
+    expect((await server.post("/session/getUserSessionList", { owner_id: a.uuid }, a)).json).toEqual({ code: 200, message: "Success", data: [] });
+    const opened = await server.post("/session/openSession", { receive_id: b.uuid }, a);
     await send(a, b.uuid, { content: "hello b" });
     await send(a, b.uuid, { content: "are you there" });
 
-    const mine = list(await call("/session/getUserSessionList", { owner_id: a.uuid }, a));
+    const mine = list(await server.post("/session/getUserSessionList", { owner_id: a.uuid }, a));
     expect(mine).toEqual([
       {
         session_id: opened.json.data?.session_id,
@@ -143,14 +109,14 @@ describe("/session/getUserSessionList and /session/getGroupSessionList", () => {
         unread_count: 0,
       },
     ]);
-    const theirs = list(await call("/session/getUserSessionList", {}, b));
+    const theirs = list(await server.post("/session/getUserSessionList", {}, b));
     expect(theirs).toEqual([containing({ peer_id: a.uuid, peer_type: "U", peer_name: a.nickname, last_msg: "are you there", unread_count: 2 })]);
     for (const item of theirs) expect(Object.keys(item)).not.toContain("send_id");
 
     const groupId = await group(a, [b]);
     await send(b, groupId, { content: "hi group" });
     await send(b, groupId, { type: 2, url: "/static/files/x.pdf", fileName: "x.pdf", fileType: "application/pdf", fileSize: "1KB" });
-    const groups = list(await call("/session/getGroupSessionList", { owner_id: a.uuid }, a));
+    const groups = list(await server.post("/session/getGroupSessionList", { owner_id: a.uuid }, a));
     expect(groups).toEqual([
       {
         session_id: matching(/^S/),
@@ -163,13 +129,13 @@ describe("/session/getUserSessionList and /session/getGroupSessionList", () => {
         unread_count: 2,
       },
     ]);
-    expect(list(await call("/session/getGroupSessionList", {}, b))).toEqual([containing({ peer_id: groupId, unread_count: 0 })]);
+    expect(list(await server.post("/session/getGroupSessionList", {}, b))).toEqual([containing({ peer_id: groupId, unread_count: 0 })]);
     // The user list holds user peers only, the group list group peers only.
-    expect(list(await call("/session/getUserSessionList", {}, a)).map((s) => s.peer_type)).toEqual(["U"]);
+    expect(list(await server.post("/session/getUserSessionList", {}, a)).map((s) => s.peer_type)).toEqual(["U"]);
 
     for (const path of ["/session/getUserSessionList", "/session/getGroupSessionList"]) {
-      expect((await call(path, { owner_id: b.uuid }, a)).json).toEqual({ code: 403, message: "owner_id 不匹配" });
-      const wrongType = await call(path, { owner_id: true }, a);
+      expect((await server.post(path, { owner_id: b.uuid }, a)).json).toEqual({ code: 403, message: "owner_id 不匹配" });
+      const wrongType = await server.post(path, { owner_id: true }, a);
       expect([wrongType.status, wrongType.json]).toEqual(BIND_ERROR);
     }
   });
@@ -178,16 +144,16 @@ describe("/session/getUserSessionList and /session/getGroupSessionList", () => {
     const a = await newUser();
     const b = await newUser();
     await befriend(a, b);
-    const opened = await call("/session/openSession", { receive_id: b.uuid }, a);
-    await call("/session/openSession", { receive_id: a.uuid }, b);
+    const opened = await server.post("/session/openSession", { receive_id: b.uuid }, a);
+    await server.post("/session/openSession", { receive_id: a.uuid }, b);
     const sessionId = String(opened.json.data?.session_id);
-    expect((await call("/session/deleteSession", { owner_id: b.uuid, session_id: sessionId }, a)).json).toEqual({ code: 403, message: "owner_id 不匹配" });
-    expect((await call("/session/deleteSession", { session_id: sessionId }, b)).json).toEqual({ code: 404, message: "会话不存在" });
-    expect((await call("/session/deleteSession", { session_id: "" }, a)).json).toEqual({ code: 400, message: "参数错误" });
-    expect((await call("/session/deleteSession", { owner_id: a.uuid, session_id: sessionId }, a)).json).toEqual({ code: 200, message: "Success" });
-    expect((await call("/session/getUserSessionList", {}, a)).json.data).toEqual([]);
+    expect((await server.post("/session/deleteSession", { owner_id: b.uuid, session_id: sessionId }, a)).json).toEqual({ code: 403, message: "owner_id 不匹配" });
+    expect((await server.post("/session/deleteSession", { session_id: sessionId }, b)).json).toEqual({ code: 404, message: "会话不存在" });
+    expect((await server.post("/session/deleteSession", { session_id: "" }, a)).json).toEqual({ code: 400, message: "参数错误" });
+    expect((await server.post("/session/deleteSession", { owner_id: a.uuid, session_id: sessionId }, a)).json).toEqual({ code: 200, message: "Success" });
+    expect((await server.post("/session/getUserSessionList", {}, a)).json.data).toEqual([]);
     await send(b, a.uuid, { content: "back again" });
-    expect(list(await call("/session/getUserSessionList", {}, a))).toEqual([containing({ session_id: sessionId, last_msg: "back again" })]);
+    expect(list(await server.post("/session/getUserSessionList", {}, a))).toEqual([containing({ session_id: sessionId, last_msg: "back again" })]);
   });
 });
 
@@ -196,12 +162,12 @@ describe("/message/getMessageList (private history)", () => {
     const a = await newUser();
     const b = await newUser();
     await befriend(a, b);
-    const mine = await call("/session/openSession", { receive_id: b.uuid }, a);
-    const theirs = await call("/session/openSession", { receive_id: a.uuid }, b);
+    const mine = await server.post("/session/openSession", { receive_id: b.uuid }, a);
+    const theirs = await server.post("/session/openSession", { receive_id: a.uuid }, b);
     for (let i = 1; i <= 25; i++) await send(i % 2 ? a : b, i % 2 ? b.uuid : a.uuid, { content: `m${i}` });
     await send(a, b.uuid, { type: 2, url: "/static/files/abc.png", fileName: "abc.png", fileType: "image/png", fileSize: "1.00KB" });
 
-    const page1 = await call("/message/getMessageList", { user_one_id: a.uuid, user_two_id: b.uuid, page: 1, page_size: 20 }, a);
+    const page1 = await server.post("/message/getMessageList", { user_one_id: a.uuid, user_two_id: b.uuid, page: 1, page_size: 20 }, a);
     expect(page1.json).toMatchObject({ code: 200, message: "Success" });
     const items = list(page1);
     expect(items).toHaveLength(20);
@@ -235,21 +201,17 @@ describe("/message/getMessageList (private history)", () => {
       created_at: matching(RFC3339),
       seq: 26,
     });
-    const page2 = list(await call("/message/getMessageList", { user_one_id: a.uuid, user_two_id: b.uuid, page: 2, page_size: 20 }, a));
+    const page2 = list(await server.post("/message/getMessageList", { user_one_id: a.uuid, user_two_id: b.uuid, page: 2, page_size: 20 }, a));
     expect(page2.map((m) => m.content)).toEqual(["m1", "m2", "m3", "m4", "m5", "m6"]);
-    expect((await call("/message/getMessageList", { user_two_id: b.uuid, page: 3, page_size: 20 }, a)).json.data).toEqual([]);
+    expect((await server.post("/message/getMessageList", { user_two_id: b.uuid, page: 3, page_size: 20 }, a)).json.data).toEqual([]);
     // The peer reads the same conversation; page/page_size are clamped (0 → 1 and 20).
-    expect(list(await call("/message/getMessageList", { user_one_id: b.uuid, user_two_id: a.uuid, page: 0, page_size: 0 }, b))).toHaveLength(20);
-    expect(list(await call("/message/getMessageList", { user_two_id: a.uuid, page: 1, page_size: 1000 }, b))).toHaveLength(26);
+    expect(list(await server.post("/message/getMessageList", { user_one_id: b.uuid, user_two_id: a.uuid, page: 0, page_size: 0 }, b))).toHaveLength(20);
+    expect(list(await server.post("/message/getMessageList", { user_two_id: a.uuid, page: 1, page_size: 1000 }, b))).toHaveLength(26);
   });
 
   it("answers the legacy errors", async () => {
-    const a = await newUser();
-    const b = await newUser();
-    const stranger = await newUser();
-    await befriend(a, b);
-    const groupId = await group(a, [b]);
-    const err = async (body: Record<string, unknown>) => (await call("/message/getMessageList", { page: 1, page_size: 20, ...body }, a)).json;
+    const { a, b, stranger, groupId } = await friendsInAGroup();
+    const err = async (body: Record<string, unknown>) => (await server.post("/message/getMessageList", { page: 1, page_size: 20, ...body }, a)).json;
     expect(await err({ user_one_id: b.uuid, user_two_id: b.uuid })).toEqual({ code: 403, message: "user_one_id 不匹配" });
     expect(await err({ user_two_id: a.uuid })).toEqual({ code: 400, message: "不能查询与自己的私聊记录" });
     expect(await err({ user_two_id: "" })).toEqual({ code: 400, message: "参数错误" });
@@ -257,7 +219,7 @@ describe("/message/getMessageList (private history)", () => {
     // A group id is not a private peer: this route never served group history.
     expect(await err({ user_two_id: groupId })).toEqual({ code: 403, message: "无权查看聊天记录" });
     for (const bad of [{ page: "1" }, { page_size: 1.5 }, { user_two_id: 5 }]) {
-      const res = await call("/message/getMessageList", { user_two_id: b.uuid, ...bad }, a);
+      const res = await server.post("/message/getMessageList", { user_two_id: b.uuid, ...bad }, a);
       expect([res.status, res.json]).toEqual(BIND_ERROR);
     }
   });
@@ -272,7 +234,7 @@ describe("/message/getGroupMessageList (group history)", () => {
     await send(member, groupId, { content: "@all", mentionAll: true });
     await send(owner, groupId, { content: "@you", mentionedUserIds: [member.uuid] });
 
-    const page1 = await call("/message/getGroupMessageList", { group_id: groupId, page: 1, page_size: 20 }, member);
+    const page1 = await server.post("/message/getGroupMessageList", { group_id: groupId, page: 1, page_size: 20 }, member);
     expect(page1.json).toMatchObject({ code: 200, message: "Success" });
     const items = list(page1);
     expect(items.map((m) => m.content)).toEqual([...Array.from({ length: 18 }, (_, i) => `g${i + 6}`), "@all", "@you"]);
@@ -291,9 +253,9 @@ describe("/message/getGroupMessageList (group history)", () => {
     expect(items[18]).not.toHaveProperty("mentioned_user_ids");
     expect(items[19]).toMatchObject({ content: "@you", mentioned_user_ids: [member.uuid] });
     expect(items[19]).not.toHaveProperty("mention_all");
-    const page2 = list(await call("/message/getGroupMessageList", { group_id: groupId, page: 2, page_size: 20 }, owner));
+    const page2 = list(await server.post("/message/getGroupMessageList", { group_id: groupId, page: 2, page_size: 20 }, owner));
     expect(page2.map((m) => m.content)).toEqual(["g1", "g2", "g3", "g4", "g5"]);
-    expect((await call("/message/getGroupMessageList", { group_id: groupId, page: 3, page_size: 20 }, owner)).json.data).toEqual([]);
+    expect((await server.post("/message/getGroupMessageList", { group_id: groupId, page: 3, page_size: 20 }, owner)).json.data).toEqual([]);
   });
 
   it("answers the legacy errors", async () => {
@@ -303,14 +265,14 @@ describe("/message/getGroupMessageList (group history)", () => {
     await befriend(owner, member);
     const groupId = await group(owner, [member]);
     const err = async (body: Record<string, unknown>, as: User = outsider) =>
-      (await call("/message/getGroupMessageList", { page: 1, page_size: 20, ...body }, as)).json;
+      (await server.post("/message/getGroupMessageList", { page: 1, page_size: 20, ...body }, as)).json;
     expect(await err({ group_id: groupId })).toEqual({ code: 403, message: "非群成员，无权查看消息" });
     expect(await err({ group_id: "" })).toEqual({ code: 400, message: "参数错误" });
     // A user id is not a group: this route never served private history.
     expect(await err({ group_id: member.uuid }, owner)).toEqual({ code: 403, message: "非群成员，无权查看消息" });
-    expect((await call("/group/leaveGroup", { group_id: groupId }, member)).json.code).toBe(200);
+    expect((await server.post("/group/leaveGroup", { group_id: groupId }, member)).json.code).toBe(200);
     expect(await err({ group_id: groupId }, member)).toEqual({ code: 403, message: "非正常群成员状态" });
-    const res = await call("/message/getGroupMessageList", { group_id: groupId, page: "2" }, owner);
+    const res = await server.post("/message/getGroupMessageList", { group_id: groupId, page: "2" }, owner);
     expect([res.status, res.json]).toEqual(BIND_ERROR);
   });
 });

@@ -1,33 +1,17 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningServer } from "../src/app.js";
+import { beforeAll, describe, expect, it } from "vitest";
 import { displayName, safeExtension } from "../src/legacy/upload.js";
-import { postJson, startTestServer, tempDir, testDatabase } from "./helpers.js";
-
-/** vitest matchers are typed `any`; typed here once. */
-const matching = (pattern: RegExp) => expect.stringMatching(pattern) as unknown;
+import { BIND_ERROR, matching, registerUser, useTestServer } from "./helpers.js";
 
 /* Legacy contract §2.25 / D9: POST /message/uploadFile (multipart `file`) and GET /static/files/<name>. */
 
-let server: RunningServer;
-let dir: ReturnType<typeof tempDir>;
-let database: Awaited<ReturnType<typeof testDatabase>>;
+const server = useTestServer();
 let token: string;
 
 beforeAll(async () => {
-  dir = tempDir();
-  database = await testDatabase();
-  server = await startTestServer(dir.path, database.url);
-  const reg = await postJson(server.url, "/register", { username: `upload_${Date.now() % 100000}`, password: "secret123", nickname: "Up" });
-  token = String(reg.json.data?.token);
-});
-
-afterAll(async () => {
-  await server?.close();
-  await database?.[Symbol.asyncDispose]();
-  dir?.[Symbol.dispose]();
+  token = (await registerUser(server.url, "upload")).token;
 });
 
 const PNG = Buffer.from(
@@ -77,7 +61,7 @@ describe("POST /message/uploadFile", () => {
     });
     const url = String(res.json.data?.url);
     const stored = url.slice("/static/files/".length);
-    expect(readFileSync(join(dir.path, "uploads", stored))).toEqual(PNG);
+    expect(readFileSync(join(server.dataDir, "uploads", stored))).toEqual(PNG);
 
     const get = await fetch(`${server.url}${url}`);
     expect(get.status).toBe(200);
@@ -98,8 +82,8 @@ describe("POST /message/uploadFile", () => {
       file_type: "application/octet-stream",
     });
     // Only generated names ever land in the folder, and no partial file is left behind.
-    for (const name of readdirSync(join(dir.path, "uploads"))) expect(name).toMatch(/^[0-9a-f]{32}(\.[a-z0-9]{1,10})?$/);
-    expect(existsSync(join(dir.path, "etc"))).toBe(false);
+    for (const name of readdirSync(join(server.dataDir, "uploads"))) expect(name).toMatch(/^[0-9a-f]{32}(\.[a-z0-9]{1,10})?$/);
+    expect(existsSync(join(server.dataDir, "etc"))).toBe(false);
   });
 
   it("needs the JWT", async () => {
@@ -115,8 +99,8 @@ describe("POST /message/uploadFile", () => {
       json: { code: 400, message: "参数错误" },
     });
     expect(await upload([{ field: "file", data: "just a field" }])).toEqual({ status: 400, json: { code: 400, message: "参数错误" } });
-    const json = await postJson(server.url, "/message/uploadFile", { file: "x" }, token);
-    expect([json.status, json.json]).toEqual([400, { code: 400, message: "参数错误" }]);
+    const json = await server.post("/message/uploadFile", { file: "x" }, token);
+    expect([json.status, json.json]).toEqual(BIND_ERROR);
     // A second file part is ignored; the one named `file` is stored.
     const two = await upload([
       { field: "extra", data: "zzz", name: "z.txt", type: "text/plain" },
@@ -126,11 +110,11 @@ describe("POST /message/uploadFile", () => {
   });
 
   it("refuses a file over the limit (20 MiB) and keeps nothing of it", async () => {
-    const before = readdirSync(join(dir.path, "uploads")).length;
+    const before = readdirSync(join(server.dataDir, "uploads")).length;
     const res = await upload([{ field: "file", data: Buffer.alloc(20 * 1024 * 1024 + 1, 1), name: "big.bin", type: "application/octet-stream" }]);
     expect(res.status).toBe(200);
     expect(res.json).toEqual({ code: 400, message: "文件过大（最多 20 MB）" });
-    expect(readdirSync(join(dir.path, "uploads"))).toHaveLength(before);
+    expect(readdirSync(join(server.dataDir, "uploads"))).toHaveLength(before);
     const exact = await upload([{ field: "file", data: Buffer.alloc(20 * 1024 * 1024, 1), name: "ok.bin" }]);
     expect(exact.json).toMatchObject({ code: 200, data: { file_size: 20 * 1024 * 1024 } });
   });
@@ -138,10 +122,10 @@ describe("POST /message/uploadFile", () => {
 
 describe("GET /static/files/<name>", () => {
   it("serves nothing outside the uploads folder and nothing it did not generate", async () => {
-    const secret = readFileSync(join(dir.path, "jwt-secret"), "utf8");
+    const secret = readFileSync(join(server.dataDir, "jwt-secret"), "utf8");
     // Something sitting in the folder under a name the server never generates.
-    writeFileSync(join(dir.path, "uploads", ".hidden"), "hidden");
-    writeFileSync(join(dir.path, "uploads", "planted.txt"), "planted");
+    writeFileSync(join(server.dataDir, "uploads", ".hidden"), "hidden");
+    writeFileSync(join(server.dataDir, "uploads", "planted.txt"), "planted");
     for (const path of [
       "/static/files/../jwt-secret",
       "/static/files/..%2fjwt-secret",

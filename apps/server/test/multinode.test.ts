@@ -1,9 +1,9 @@
 import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { tempDir, testDatabase } from "./helpers.js";
+import { pause, tempDir, testDatabase } from "./helpers.js";
 import { spawnServer } from "./process-helpers.js";
-import { connect, listen, pause, type Client } from "./trpc-client.js";
+import { listen, registerOverTrpc, useClients, type Client } from "./trpc-client.js";
 import { openLegacySocket } from "./wss-client.js";
 
 /**
@@ -14,7 +14,6 @@ import { openLegacySocket } from "./wss-client.js";
 const nodes: Array<{ child: ChildProcess; url: string }> = [];
 const dirs: Array<ReturnType<typeof tempDir>> = [];
 let database: Awaited<ReturnType<typeof testDatabase>>;
-const closers: Array<() => Promise<void>> = [];
 
 beforeAll(async () => {
   database = await testDatabase();
@@ -37,7 +36,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(closers.map((c) => c()));
   for (const { child } of nodes) {
     const exited = once(child, "exit");
     child.kill("SIGTERM");
@@ -47,19 +45,12 @@ afterAll(async () => {
   dirs.forEach((d) => d[Symbol.dispose]());
 });
 
+// Registered after the nodes' afterAll, so the clients close before the nodes stop.
+const connect = useClients();
+
 async function user(node: number, name: string): Promise<{ uuid: string; token: string; on: (node: number) => Client }> {
-  const anon = connect(nodes[node]!.url, null);
-  const { user, token } = await anon.client.auth.register.mutate({ username: `${name}_${Math.random().toString(36).slice(2, 8)}`, password: "secret123", nickname: name });
-  await anon.close();
-  return {
-    uuid: user.uuid,
-    token,
-    on: (n: number) => {
-      const c = connect(nodes[n]!.url, token);
-      closers.push(c.close);
-      return c.client;
-    },
-  };
+  const { uuid, token } = await registerOverTrpc(nodes[node]!.url, name);
+  return { uuid, token, on: (n: number) => connect(nodes[n]!.url, token) };
 }
 
 describe("two nodes, one PostgreSQL, one Redis", () => {

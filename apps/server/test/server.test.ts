@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createTokenService } from "@omnilink/domain";
 import { loadConfig } from "../src/env.js";
-import { postJson, startTestServer, tempDir, testDatabase } from "./helpers.js";
+import { BIND_ERROR, pause, postJson, startIsolatedServer, startTestServer, tempDir, testDatabase } from "./helpers.js";
 
 describe("config", () => {
   it("has the documented defaults", () => {
@@ -55,14 +55,12 @@ describe("server", () => {
   });
 
   it("exposes Prometheus metrics, including live connections", async () => {
-    using dir = tempDir();
-    await using database = await testDatabase();
-    await using server = await startTestServer(dir.path, database.url);
+    await using server = await startIsolatedServer();
     const { default: WebSocket } = await import("ws");
-    const reg = await postJson(server.url, "/register", { username: "metrics_user", password: "secret123", nickname: "M" });
+    const reg = await server.post("/register", { username: "metrics_user", password: "secret123", nickname: "M" });
     const ws = new WebSocket(`${server.url.replace(/^http/, "ws")}/wss?client_id=${String(reg.json.data?.uuid)}&token=${String(reg.json.data?.token)}`);
     await new Promise((r) => ws.once("open", r));
-    await new Promise((r) => setTimeout(r, 100));
+    await pause(100);
     const res = await fetch(`${server.url}/metrics`);
     expect(res.status).toBe(200);
     const text = await res.text();
@@ -73,15 +71,13 @@ describe("server", () => {
   });
 
   it("answers bad JSON and unknown paths as the legacy server did", async () => {
-    using dir = tempDir();
-    await using database = await testDatabase();
-    await using server = await startTestServer(dir.path, database.url);
-    const bad = await postJson(server.url, "/login", "{not json");
+    await using server = await startIsolatedServer();
+    const bad = await server.post("/login", "{not json");
     expect(bad.status).toBe(400);
     expect(bad.json).toEqual({ code: 400, message: "参数错误" });
-    const missing = await postJson(server.url, "/login", { username: "x" });
-    expect([missing.status, missing.json]).toEqual([400, { code: 400, message: "参数错误" }]);
-    const weak = await postJson(server.url, "/register", { username: "ab", password: "1", nickname: "n" });
+    const missing = await server.post("/login", { username: "x" });
+    expect([missing.status, missing.json]).toEqual(BIND_ERROR);
+    const weak = await server.post("/register", { username: "ab", password: "1", nickname: "n" });
     expect(weak.status).toBe(200);
     expect(weak.json.code).toBe(400);
     expect(weak.json.message).toMatch(/用户名/);

@@ -2,6 +2,7 @@ import type { AppRouter } from "@omnilink/api";
 import type { StreamItem } from "@omnilink/domain";
 import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink, type TRPCClient } from "@trpc/client";
 import superjson from "superjson";
+import { afterAll } from "vitest";
 import WebSocket from "ws";
 
 export type Client = TRPCClient<AppRouter>;
@@ -29,6 +30,33 @@ export function connect(baseUrl: string, token: string | null) {
     ],
   });
   return { client, close: (): Promise<void> => wsClient.close() };
+}
+
+/** Registers a fresh user (`<name>_<random>`, nickname `<name>`) through `auth.register`, as the app does. */
+export async function registerOverTrpc(baseUrl: string, name: string): Promise<{ uuid: string; token: string }> {
+  const anon = connect(baseUrl, null);
+  try {
+    const { user, token } = await anon.client.auth.register.mutate({ username: `${name}_${Math.random().toString(36).slice(2, 8)}`, password: "secret123", nickname: name });
+    return { uuid: user.uuid, token };
+  } finally {
+    await anon.close();
+  }
+}
+
+/**
+ * `connect` for the whole file: every client it makes is closed in an `afterAll` (registered here,
+ * so it runs before the `afterAll` hooks registered earlier, such as the server's).
+ */
+export function useClients(): (baseUrl: string, token: string | null) => Client {
+  const closers: Array<() => Promise<void>> = [];
+  afterAll(async () => {
+    await Promise.all(closers.map((close) => close()));
+  });
+  return (baseUrl, token) => {
+    const { client, close } = connect(baseUrl, token);
+    closers.push(close);
+    return client;
+  };
 }
 
 /** Subscribes to live events and records them; `until` waits for a predicate over what arrived. */
@@ -62,5 +90,3 @@ export function listen(client: Client, lastEventId?: string) {
     stop: () => sub.unsubscribe(),
   };
 }
-
-export const pause = (ms = 200) => new Promise((r) => setTimeout(r, ms));

@@ -1,32 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningServer } from "../src/app.js";
-import { startTestServer, tempDir, testDatabase } from "./helpers.js";
-import { connect, listen, pause, type Client } from "./trpc-client.js";
+import { describe, expect, it } from "vitest";
+import { pause, useTestServer } from "./helpers.js";
+import { listen, registerOverTrpc, useClients, type Client } from "./trpc-client.js";
 
-let server: RunningServer;
-let dir: ReturnType<typeof tempDir>;
-let database: Awaited<ReturnType<typeof testDatabase>>;
-const closers: Array<() => Promise<void>> = [];
-
-beforeAll(async () => {
-  dir = tempDir();
-  database = await testDatabase();
-  server = await startTestServer(dir.path, database.url, { limits: { maxMessageBytes: 65536, maxGroupMembers: 2000, groupSendBurst: 1000, groupSendPerSecond: 1000, maxSubscriberQueue: 5000 } });
-});
-afterAll(async () => {
-  await Promise.all(closers.map((c) => c()));
-  await server.close();
-  await database[Symbol.asyncDispose]();
-  dir[Symbol.dispose]();
-});
+const server = useTestServer({ limits: { maxMessageBytes: 65536, maxGroupMembers: 2000, groupSendBurst: 1000, groupSendPerSecond: 1000, maxSubscriberQueue: 5000 } });
+const connect = useClients();
 
 async function user(name: string): Promise<{ uuid: string; client: Client }> {
-  const anon = connect(server.url, null);
-  const { user, token } = await anon.client.auth.register.mutate({ username: `${name}_${Math.random().toString(36).slice(2, 8)}`, password: "secret123", nickname: name });
-  await anon.close();
-  const { client, close } = connect(server.url, token);
-  closers.push(close);
-  return { uuid: user.uuid, client };
+  const { uuid, token } = await registerOverTrpc(server.url, name);
+  return { uuid, client: connect(server.url, token) };
 }
 
 describe("the group-chat loop over tRPC (HTTP + WebSocket)", () => {
@@ -123,12 +104,10 @@ describe("the group-chat loop over tRPC (HTTP + WebSocket)", () => {
 
   it("refuses a subscription and every procedure without a valid token", async () => {
     const anon = connect(server.url, null);
-    closers.push(anon.close);
-    await expect(anon.client.sessions.list.query({ kind: "all" })).rejects.toThrow(/authorization/);
-    const l = listen(anon.client);
+    await expect(anon.sessions.list.query({ kind: "all" })).rejects.toThrow(/authorization/);
+    const l = listen(anon);
     await expect(l.until(() => false, 3000)).rejects.toThrow(/authorization/);
     const forged = connect(server.url, "eyJhbGciOiJIUzI1NiJ9.eyJ1dWlkIjoiVWV2aWwifQ.AAAA");
-    closers.push(forged.close);
-    await expect(forged.client.groups.joined.query()).rejects.toThrow(/authorization/);
+    await expect(forged.groups.joined.query()).rejects.toThrow(/authorization/);
   });
 });

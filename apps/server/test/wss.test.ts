@@ -1,33 +1,17 @@
 import { createGroup, openSession, register, setMemberMuted, removeMembers, applyContact, approveApply, type DomainContext } from "@omnilink/domain";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningServer } from "../src/app.js";
-import { startTestServer, tempDir, testDatabase } from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { anyString, matching, pause, startIsolatedServer, useTestServer } from "./helpers.js";
 import { handshakeStatus, openLegacySocket } from "./wss-client.js";
 
-let server: RunningServer;
-let domain: DomainContext;
-let dir: ReturnType<typeof tempDir>;
-let database: Awaited<ReturnType<typeof testDatabase>>;
-
-beforeAll(async () => {
-  dir = tempDir();
-  database = await testDatabase();
-  server = await startTestServer(dir.path, database.url);
-  domain = server.domain;
-});
-afterAll(async () => {
-  await server.close();
-  await database[Symbol.asyncDispose]();
-  dir[Symbol.dispose]();
-});
+const server = useTestServer();
 
 let n = 0;
-async function user(name: string) {
+/** A fresh user made straight in the domain (the HTTP routes are someone else's). */
+async function user(name: string, domain: DomainContext = server.domain) {
   n++;
   const { user, token } = await register(domain, { username: `${name}_${n}_${Date.now() % 100000}`, password: "secret123", nickname: name });
   return { uuid: user.uuid, token };
 }
-const pause = (ms = 200) => new Promise((r) => setTimeout(r, ms));
 
 describe("legacy /wss handshake", () => {
   it("needs client_id (400) and a valid token for that client (401), then upgrades", async () => {
@@ -45,7 +29,7 @@ describe("legacy /wss handshake", () => {
 describe("legacy /wss messaging", () => {
   it("group messages reach every member and every connection of the sender, with the legacy item keys", async () => {
     const [a, b, c] = [await user("ga"), await user("gb"), await user("gc")];
-    const g = await createGroup(domain, a.uuid, { name: "wss group", memberIds: [b.uuid, c.uuid] });
+    const g = await createGroup(server.domain, a.uuid, { name: "wss group", memberIds: [b.uuid, c.uuid] });
     const a1 = await openLegacySocket(server.url, a.uuid, a.token);
     const a2 = await openLegacySocket(server.url, a.uuid, a.token);
     const sb = await openLegacySocket(server.url, b.uuid, b.token);
@@ -55,14 +39,14 @@ describe("legacy /wss messaging", () => {
     for (const s of [a1, a2, sb, sc]) await s.until(() => s.messages().length === 1);
     const item = sb.messages()[0]!;
     expect(item).toEqual({
-      uuid: expect.stringMatching(/^M[0-9A-Za-z]{11}$/) as unknown,
+      uuid: matching(/^M[0-9A-Za-z]{11}$/),
       send_id: a.uuid,
       send_name: "ga",
-      send_avatar: expect.any(String) as unknown,
+      send_avatar: anyString,
       receive_id: g.uuid,
       type: 0,
       content: "hello group",
-      created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$/) as unknown,
+      created_at: matching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$/),
       seq: 1,
     });
     expect(a2.messages()[0]).toEqual(item);
@@ -82,10 +66,10 @@ describe("legacy /wss messaging", () => {
 
   it("private messages: sender copy to all sender connections, receiver copy with the receiver's session id", async () => {
     const [a, b] = [await user("pa"), await user("pb")];
-    const { applyId } = await applyContact(domain, a.uuid, { contactId: b.uuid, message: "" });
-    await approveApply(domain, b.uuid, applyId);
-    const aSession = await openSession(domain, a.uuid, b.uuid);
-    const bSession = await openSession(domain, b.uuid, a.uuid);
+    const { applyId } = await applyContact(server.domain, a.uuid, { contactId: b.uuid, message: "" });
+    await approveApply(server.domain, b.uuid, applyId);
+    const aSession = await openSession(server.domain, a.uuid, b.uuid);
+    const bSession = await openSession(server.domain, b.uuid, a.uuid);
     const a1 = await openLegacySocket(server.url, a.uuid, a.token);
     const a2 = await openLegacySocket(server.url, a.uuid, a.token);
     const sb = await openLegacySocket(server.url, b.uuid, b.token);
@@ -104,8 +88,8 @@ describe("legacy /wss messaging", () => {
 
   it("refusals: error frames with no id fields; a muted member receives but cannot send; a removed member gets nothing more", async () => {
     const [owner, muted, removed, stranger] = [await user("own"), await user("mut"), await user("rem"), await user("str")];
-    const g = await createGroup(domain, owner.uuid, { name: "rules", memberIds: [muted.uuid, removed.uuid] });
-    await setMemberMuted(domain, owner.uuid, { groupId: g.uuid, userId: muted.uuid, muted: true });
+    const g = await createGroup(server.domain, owner.uuid, { name: "rules", memberIds: [muted.uuid, removed.uuid] });
+    await setMemberMuted(server.domain, owner.uuid, { groupId: g.uuid, userId: muted.uuid, muted: true });
     const so = await openLegacySocket(server.url, owner.uuid, owner.token);
     const sm = await openLegacySocket(server.url, muted.uuid, muted.token);
     const sr = await openLegacySocket(server.url, removed.uuid, removed.token);
@@ -121,7 +105,7 @@ describe("legacy /wss messaging", () => {
     so.send({ type: 0, content: "before removal", receive_id: g.uuid });
     await sr.until(() => sr.messages().length === 1);
     await sm.until(() => sm.messages().length === 1); // muted still receives
-    await removeMembers(domain, owner.uuid, { groupId: g.uuid, memberIds: [removed.uuid] });
+    await removeMembers(server.domain, owner.uuid, { groupId: g.uuid, memberIds: [removed.uuid] });
     await sr.until((f) => f.some((x) => x.type === "member.removed"));
     const removalFrame = sr.frames.find((x) => x.type === "member.removed")!;
     expect(removalFrame).not.toHaveProperty("send_id");
@@ -138,16 +122,16 @@ describe("legacy /wss messaging", () => {
 
   it("pushes contact.apply to the group owner when someone asks to join", async () => {
     const [owner, applicant] = [await user("jo"), await user("ja")];
-    const g = await createGroup(domain, owner.uuid, { name: "join me", memberIds: [] });
+    const g = await createGroup(server.domain, owner.uuid, { name: "join me", memberIds: [] });
     const so = await openLegacySocket(server.url, owner.uuid, owner.token);
     await pause();
-    const { applyId } = await applyContact(domain, applicant.uuid, { contactId: g.uuid, message: "" });
+    const { applyId } = await applyContact(server.domain, applicant.uuid, { contactId: g.uuid, message: "" });
     await so.until((f) => f.some((x) => x.type === "contact.apply"));
     expect(so.frames.find((x) => x.type === "contact.apply")).toEqual({
       type: "contact.apply",
       apply_id: applyId,
       from_user_id: applicant.uuid,
-      created_at: expect.any(String) as unknown,
+      created_at: anyString,
     });
     so.close();
   });
@@ -163,9 +147,7 @@ describe("legacy /wss messaging", () => {
 
 describe("legacy /wss liveness (D3)", () => {
   it("pings; a peer that answers stays connected past many intervals, one that stops answering is dropped", async () => {
-    using dir2 = tempDir();
-    await using db2 = await testDatabase();
-    await using fast = await startTestServer(dir2.path, db2.url, { wsPingMs: 100 });
+    await using fast = await startIsolatedServer({ wsPingMs: 100 });
     const { user, token } = await register(fast.domain, { username: "pinger", password: "secret123", nickname: "p" });
     const { default: WebSocket } = await import("ws");
     const url = `${fast.url.replace(/^http/, "ws")}/wss?client_id=${user.uuid}&token=${token}`;
@@ -185,18 +167,12 @@ describe("legacy /wss liveness (D3)", () => {
 
 describe("slow readers", () => {
   it("closes a socket that stops reading once its unsent data passes the cap, and the others keep going", { timeout: 90_000 }, async () => {
-    using dir2 = tempDir();
-    await using db2 = await testDatabase();
-    await using srv = await startTestServer(dir2.path, db2.url, { maxSocketBufferBytes: 2 * 1024 * 1024 });
-    const d = srv.domain;
-    const reg = async (name: string) => {
-      const { user, token } = await register(d, { username: `${name}_${Date.now() % 100000}`, password: "secret123", nickname: name });
-      return { uuid: user.uuid, token };
-    };
-    const [owner, slow, fast] = [await reg("owner"), await reg("slow"), await reg("fast")];
+    await using capped = await startIsolatedServer({ maxSocketBufferBytes: 2 * 1024 * 1024 });
+    const d = capped.domain;
+    const [owner, slow, fast] = [await user("owner", d), await user("slow", d), await user("fast", d)];
     const g = await createGroup(d, owner.uuid, { name: "firehose", memberIds: [slow.uuid, fast.uuid] });
-    const sSlow = await openLegacySocket(srv.url, slow.uuid, slow.token);
-    const sFast = await openLegacySocket(srv.url, fast.uuid, fast.token);
+    const sSlow = await openLegacySocket(capped.url, slow.uuid, slow.token);
+    const sFast = await openLegacySocket(capped.url, fast.uuid, fast.token);
     await pause();
     // Stop reading: the kernel buffers fill, then the server's send buffer grows. (A paused client
     // does not see the close either, so the server's side is what we watch.)
