@@ -1,3 +1,3 @@
 export * from "./client.js";
 export * from "./schema/index.js";
-export { isUniqueViolation } from "./errors.js";
+export { isDataException, isUniqueViolation, sqlState } from "./errors.js";

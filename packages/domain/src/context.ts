@@ -3,7 +3,7 @@ import type { ScryptCost } from "./auth/password.js";
 import type { TokenService } from "./auth/tokens.js";
 import type { EventBus } from "./realtime/bus.js";
 import type { StreamDispatcher } from "./realtime/dispatcher.js";
-import type { GroupSendQueue } from "./messages/group-batch.js";
+import type { SendQueue } from "./messages/send.js";
 import type { RateLimiter } from "./messages/rate-limit.js";
 
 /** The subset of pino the domain uses, so tests can pass a silent one. */
@@ -45,7 +45,7 @@ export interface DomainContext {
   dispatcher: StreamDispatcher;
   limits: Limits;
   rateLimiter: RateLimiter;
-  /** This node's group-commit queues for group messages. */
-  groupSends: GroupSendQueue;
+  /** This node's group-commit queues, one per conversation with sends in flight. */
+  sends: SendQueue;
   log: Logger;
 }

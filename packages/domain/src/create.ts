@@ -2,7 +2,7 @@ import type { Db } from "@omnilink/db";
 import type { ScryptCost } from "./auth/password.js";
 import type { TokenService } from "./auth/tokens.js";
 import { DEFAULT_LIMITS, type DomainContext, type Limits, type Logger } from "./context.js";
-import { GroupSendQueue } from "./messages/group-batch.js";
+import { SendQueue } from "./messages/send.js";
 import { createRateLimiter } from "./messages/rate-limit.js";
 import { createMemoryBus, type EventBus } from "./realtime/bus.js";
 import { StreamDispatcher } from "./realtime/dispatcher.js";
@@ -35,7 +35,7 @@ export async function createDomain(options: DomainOptions): Promise<DomainContex
     dispatcher,
     limits,
     rateLimiter: createRateLimiter(limits.groupSendBurst, limits.groupSendPerSecond),
-    groupSends: new GroupSendQueue(() => ctx),
+    sends: new SendQueue(() => ctx),
     log,
     stop: () => dispatcher.stop(),
   };

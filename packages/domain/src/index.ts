@@ -1,4 +1,6 @@
 export * from "./errors.js";
+export * from "./access.js";
+export * from "./text.js";
 export * from "./ids.js";
 export * from "./context.js";
 export * from "./create.js";

@@ -67,8 +67,13 @@ describe("blockContact / unblockContact", () => {
     expect(await unblockContact(t.ctx, a, { targetId: b })).toEqual({ changed: true });
     expect(await pair(a, b)).toEqual([0, 0]);
     expect((await listFriends(t.ctx, a)).map((f) => f.userId)).toEqual([b]);
-    // Blocking is not announced to the blocked user.
-    expect(await eventsSince(t.ctx, before)).toEqual([]);
+    // Blocking is announced to the blocker only (its stream position is where it took effect),
+    // never to the blocked user.
+    const events = await eventsSince(t.ctx, before);
+    expect(events.map((e) => [e.type, e.userIds])).toEqual([
+      ["contact.blocked", [a]],
+      ["contact.unblocked", [a]],
+    ]);
   });
 
   it("blocks a stranger without ever making them a friend", async () => {

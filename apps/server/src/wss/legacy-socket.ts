@@ -8,6 +8,7 @@ import {
   INTERNAL_MESSAGE,
   findSession,
   getProfile,
+  isUsableAccount,
   sendMessage,
   sendMessageInput,
   userStream,
@@ -20,9 +21,9 @@ import type { WebSocket, WebSocketServer } from "ws";
 import { clientFrame } from "./client-frame.js";
 import { errorFrame, eventFrame, messageFrame } from "./frames.js";
 
-function refuse(socket: Duplex, status: 400 | 401): void {
-  const text = status === 400 ? "Bad Request" : "Unauthorized";
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+function refuse(socket: Duplex, code: 400 | 401): void {
+  const text = code === 400 ? "Bad Request" : "Unauthorized";
+  socket.end(`HTTP/1.1 ${code} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
 /**
@@ -50,7 +51,7 @@ export function createLegacySocketServer(domain: DomainContext, log: FastifyBase
       const identity = await domain.tokens.verify(token);
       if (identity.uuid !== clientId) return refuse(socket, 401);
       const user = await getProfile(domain, clientId);
-      if (!user || user.status !== 0) return refuse(socket, 401);
+      if (!user || !isUsableAccount(user.status)) return refuse(socket, 401);
     } catch {
       return refuse(socket, 401);
     }
@@ -88,15 +89,12 @@ export function createLegacySocketServer(domain: DomainContext, log: FastifyBase
       ws.ping();
     }, pingMs);
 
-    // A connection's frames keep their order: group sends enqueue synchronously into the group's
-    // commit queue (so they need not wait for each other); private sends run one after another.
-    let privateChain = Promise.resolve();
+    // A connection's frames keep their order without waiting for each other: every send enqueues
+    // synchronously into its conversation's commit queue.
     ws.on("message", (data, isBinary) => {
       const text = Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.isBuffer(data) ? data.toString("utf8") : Buffer.from(data).toString("utf8");
       const input = parseFrame(ws, isBinary ? null : text);
-      if (input === undefined) return;
-      if (input.success && input.data.receiveId.startsWith("G")) void send(userId, input);
-      else privateChain = privateChain.then(() => send(userId, input));
+      if (input !== undefined) void send(userId, input);
     });
     ws.on("close", () => {
       clearInterval(pinger);

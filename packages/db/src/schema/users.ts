@@ -2,6 +2,9 @@ import { sql } from "drizzle-orm";
 import { bigint, check, index, pgTable, smallint, text, varchar } from "drizzle-orm/pg-core";
 import { createdAt, DEFAULT_AVATAR, publicId, ts } from "./columns.js";
 
+/** Account status (`user_info.status`). */
+export const UserStatus = { normal: 0, disabled: 1 } as const;
+
 /** `user_info`: one row per account. Status 0 normal, 1 disabled. */
 export const users = pgTable(
   "user_info",

@@ -1,5 +1,6 @@
 import { isUniqueViolation, users } from "@omnilink/db";
 import { eq } from "drizzle-orm";
+import { isUsableAccount } from "../access.js";
 import type { DomainContext } from "../context.js";
 import { badRequest, conflict, forbidden } from "../errors.js";
 import { newId } from "../ids.js";
@@ -60,7 +61,7 @@ export async function login(ctx: DomainContext, input: LoginInput): Promise<Sess
     .where(eq(users.username, input.username))
     .limit(1);
   if (!row) throw badRequest("用户不存在");
-  if (row.status !== 0) throw forbidden("用户已被禁用");
+  if (!isUsableAccount(row.status)) throw forbidden("用户已被禁用");
   if (!(await verifyPassword(input.password, row.passwordHash))) throw badRequest("密码错误");
   const { passwordHash: _hash, ...user } = row;
   return { user, token: await ctx.tokens.sign(user) };

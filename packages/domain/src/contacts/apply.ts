@@ -1,5 +1,6 @@
 import { ApplyStatus, ContactStatus, ContactType, contactApplies, groups, users } from "@omnilink/db";
 import { eq, sql } from "drizzle-orm";
+import { isUsableAccount } from "../access.js";
 import type { DomainContext } from "../context.js";
 import { applyToJoinGroup } from "../groups/index.js";
 import { isGroupId, newId } from "../ids.js";
@@ -48,7 +49,7 @@ export async function applyFriend(ctx: DomainContext, userId: string, input: App
   if (targetId === userId) throw ContactErrors.applySelf();
   const [target] = await ctx.db.select({ status: users.status }).from(users).where(eq(users.uuid, targetId)).limit(1);
   if (!target) throw ContactErrors.userNotFound();
-  if (target.status !== 0) throw ContactErrors.userUnavailable();
+  if (!isUsableAccount(target.status)) throw ContactErrors.userUnavailable();
 
   return transact(ctx, async (tx, outbox) => {
     // Under the pair lock, so a concurrent block or approval cannot slip between check and write.

@@ -29,7 +29,7 @@ export async function blockContact(ctx: DomainContext, userId: string, input: Bl
   const [target] = await ctx.db.select({ uuid: users.uuid }).from(users).where(eq(users.uuid, targetId)).limit(1);
   if (!target) throw ContactErrors.userNotFound();
 
-  return transact(ctx, async (tx) => {
+  return transact(ctx, async (tx, outbox) => {
     await lockFriendPair(tx, userId, targetId);
     const mine = await friendship(tx, userId, targetId);
     if (mine === ContactStatus.blockedByMe) return { changed: false };
@@ -63,6 +63,8 @@ export async function blockContact(ctx: DomainContext, userId: string, input: Bl
           set: { status: ApplyStatus.blacklisted, decidedBy: userId, decidedAt: sql`now()` },
         });
     }
+    // Its stream position is where the block takes effect: nothing of theirs reaches me after it.
+    await outbox.event("contact.blocked", { userIds: [userId] }, { by: userId, userId: targetId });
     return { changed: true };
   });
 }
@@ -76,7 +78,7 @@ export async function unblockContact(ctx: DomainContext, userId: string, input: 
   if (!targetId || !userId) throw ContactErrors.badParams();
   if (targetId === userId) throw ContactErrors.notBlocked();
 
-  return transact(ctx, async (tx) => {
+  return transact(ctx, async (tx, outbox) => {
     await lockFriendPair(tx, userId, targetId);
     const mine = await friendship(tx, userId, targetId);
     if (mine !== ContactStatus.blockedByMe) throw ContactErrors.notBlocked();
@@ -94,6 +96,7 @@ export async function unblockContact(ctx: DomainContext, userId: string, input: 
       await setFriendEdge(tx, userId, targetId, ContactStatus.normal);
       await setFriendEdge(tx, targetId, userId, ContactStatus.normal);
     }
+    await outbox.event("contact.unblocked", { userIds: [userId] }, { by: userId, userId: targetId });
     return { changed: true };
   });
 }

@@ -1,5 +1,6 @@
 import { ContactType, contacts, groups, users } from "@omnilink/db";
 import { and, asc, eq } from "drizzle-orm";
+import { isFriend, maySendToGroup } from "../access.js";
 import type { DomainContext } from "../context.js";
 import type { ContactInfoInput } from "./schemas.js";
 import { ContactErrors } from "./texts.js";
@@ -31,7 +32,7 @@ export async function getContactInfo(ctx: DomainContext, userId: string, input: 
     .where(and(eq(contacts.userId, userId), eq(contacts.contactId, contactId)))
     .orderBy(asc(contacts.id))
     .limit(1);
-  if (!relation || relation.status !== 0) throw ContactErrors.contactForbidden();
+  if (!relation || !(relation.type === ContactType.group ? maySendToGroup(relation.status) : isFriend(relation.status))) throw ContactErrors.contactForbidden();
 
   if (relation.type === ContactType.group) {
     const [group] = await ctx.db.select({ name: groups.name, avatar: groups.avatar }).from(groups).where(eq(groups.uuid, contactId)).limit(1);

@@ -21,6 +21,15 @@ export async function lockFriendPair(tx: Tx, a: string, b: string): Promise<void
 }
 
 /**
+ * The same lock in shared mode, taken by private sends: a send waits for a change of the pair's
+ * friendship or blocks in progress (and holds it off until the send commits), but sends of one
+ * pair do not wait for each other on it.
+ */
+export async function lockFriendPairShared(tx: Tx, a: string, b: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock_shared(${FRIEND_PAIR_LOCK_CLASS}::int4, hashtext(${privateConversationId(a, b)}::text))`);
+}
+
+/**
  * The status of `userId`'s friend row towards `peerId` (0 friends, 1 I blocked them, 2 they
  * blocked me, 3 I deleted them, 4 they deleted me), or undefined when there is none.
  */

@@ -1,5 +1,6 @@
 import { ContactStatus, ContactType, contacts, groups, GroupStatus } from "@omnilink/db";
 import { and, eq, sql } from "drizzle-orm";
+import { isDismissedGroup, isGroupOwner, isNormalGroup } from "../access.js";
 import type { DomainContext } from "../context.js";
 import { transact } from "../realtime/outbox.js";
 import { activeMemberIds, lockGroup } from "./membership.js";
@@ -13,9 +14,9 @@ export async function dismissGroup(ctx: DomainContext, ownerId: string, groupId:
   await transact(ctx, async (tx, outbox) => {
     const { group } = await lockGroup(tx, groupId);
     if (!group) throw GroupErrors.groupNotFound();
-    if (group.ownerId !== ownerId) throw GroupErrors.dismissNotOwner();
-    if (group.status === GroupStatus.dismissed) throw GroupErrors.alreadyDismissed();
-    if (group.status !== GroupStatus.normal) throw GroupErrors.dismissAbnormal();
+    if (!isGroupOwner(group, ownerId)) throw GroupErrors.dismissNotOwner();
+    if (isDismissedGroup(group)) throw GroupErrors.alreadyDismissed();
+    if (!isNormalGroup(group)) throw GroupErrors.dismissAbnormal();
 
     // Everyone active now must hear the dismissal: the dispatcher drops them from the group with it.
     const members = await activeMemberIds(tx, groupId);

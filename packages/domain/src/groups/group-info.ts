@@ -1,7 +1,8 @@
-import { ACTIVE_MEMBER_STATUSES, ContactStatus, ContactType, contacts, groups, GroupStatus, users, type Queryable } from "@omnilink/db";
+import { ACTIVE_MEMBER_STATUSES, ContactStatus, ContactType, contacts, groups, users, type Queryable } from "@omnilink/db";
 import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import type { DomainContext } from "../context.js";
-import { activeMembershipOf, isActiveMember, loadGroup, type GroupRow } from "./membership.js";
+import { activeMembershipOf, isGroupOwner, normalGroupRow } from "../access.js";
+import { isActiveMember, loadGroup, type GroupRow } from "./membership.js";
 import { GroupErrors } from "./texts.js";
 
 export interface GroupView {
@@ -55,7 +56,7 @@ export function toGroupView(g: GroupRow): GroupView {
 async function readableGroup(q: Queryable, userId: string, groupId: string): Promise<GroupRow> {
   const group = await loadGroup(q, groupId);
   if (!group) throw GroupErrors.groupNotFound();
-  if (group.ownerId !== userId && !(await isActiveMember(q, userId, groupId))) throw GroupErrors.notMemberRead();
+  if (!isGroupOwner(group, userId) && !(await isActiveMember(q, userId, groupId))) throw GroupErrors.notMemberRead();
   return group;
 }
 
@@ -114,6 +115,6 @@ export async function listOwnedGroups(ctx: DomainContext, userId: string): Promi
   return ctx.db
     .select(listItemColumns)
     .from(groups)
-    .where(and(eq(groups.ownerId, userId), eq(groups.status, GroupStatus.normal)))
+    .where(and(eq(groups.ownerId, userId), normalGroupRow()))
     .orderBy(desc(groups.createdAt), desc(groups.id));
 }

@@ -5,7 +5,7 @@
  */
 export * from "./schemas.js";
 export { GroupErrors, DEFAULT_JOIN_MESSAGE, INVITE_JOIN_MESSAGE } from "./texts.js";
-export { loadGroup, getMembership, isActiveMember, isActiveStatus, activeMemberIds, type GroupRow } from "./membership.js";
+export { loadGroup, getMembership, isActiveMember, activeMemberIds, type GroupRow } from "./membership.js";
 export * from "./group-info.js";
 export * from "./create-group.js";
 export * from "./update-group.js";

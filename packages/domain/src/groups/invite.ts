@@ -1,5 +1,6 @@
-import { AddMode, ContactType, contactApplies, GroupStatus, type Tx } from "@omnilink/db";
+import { AddMode, ContactType, contactApplies, type Tx } from "@omnilink/db";
 import { sql } from "drizzle-orm";
+import { isGroupOwner, isNormalGroup } from "../access.js";
 import type { DomainContext } from "../context.js";
 import { newId } from "../ids.js";
 import { transact, type Outbox } from "../realtime/outbox.js";
@@ -25,7 +26,7 @@ export interface InviteResult {
   requested: string[];
 }
 
-const invitesDirectly = (group: GroupRow, inviterId: string) => group.ownerId === inviterId || group.addMode === AddMode.direct;
+const invitesDirectly = (group: GroupRow, inviterId: string) => isGroupOwner(group, inviterId) || group.addMode === AddMode.direct;
 
 /**
  * D4: an active member invites existing, enabled users. The owner's invites, and anyone's in a
@@ -60,7 +61,7 @@ export async function inviteMembers(ctx: DomainContext, inviterId: string, input
 /** Legacy order: group missing 404, not normal 403; then D4: inviter active member, invitees usable. */
 async function checkInvite(tx: Tx, group: GroupRow | undefined, inviterId: string, invitees: string[]): Promise<GroupRow> {
   if (!group) throw GroupErrors.groupNotFound();
-  if (group.status !== GroupStatus.normal) throw GroupErrors.inviteClosed();
+  if (!isNormalGroup(group)) throw GroupErrors.inviteClosed();
   if (!(await isActiveMember(tx, inviterId, group.uuid))) throw GroupErrors.notMemberRead();
   await assertUsersUsable(tx, invitees);
   return group;

@@ -1,5 +1,6 @@
-import { ApplyStatus, ContactType, contactApplies, GroupStatus, type Tx } from "@omnilink/db";
+import { ApplyStatus, ContactType, contactApplies, type Tx } from "@omnilink/db";
 import { eq, sql } from "drizzle-orm";
+import { isGroupOwner, isNormalGroup } from "../access.js";
 import type { DomainContext } from "../context.js";
 import { transact } from "../realtime/outbox.js";
 import {
@@ -43,8 +44,8 @@ async function lockJoinRequest(tx: Tx, applyId: string, groupId: string | undefi
  */
 function checkDecider(group: GroupRow | undefined, deciderId: string, notOwner: () => Error): GroupRow {
   if (!group) throw GroupErrors.groupNotFound();
-  if (group.status !== GroupStatus.normal) throw GroupErrors.groupAbnormal();
-  if (group.ownerId !== deciderId) throw notOwner();
+  if (!isNormalGroup(group)) throw GroupErrors.groupAbnormal();
+  if (!isGroupOwner(group, deciderId)) throw notOwner();
   return group;
 }
 

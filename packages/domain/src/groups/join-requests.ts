@@ -1,5 +1,6 @@
-import { ACTIVE_MEMBER_STATUSES, ApplyStatus, ContactType, contactApplies, contacts, groups, GroupStatus, users, type Tx } from "@omnilink/db";
+import { ACTIVE_MEMBER_STATUSES, ApplyStatus, ContactType, contactApplies, contacts, groups, users, type Tx } from "@omnilink/db";
 import { and, desc, eq, inArray, notExists, sql } from "drizzle-orm";
+import { isGroupOwner, isNormalGroup, normalGroupRow } from "../access.js";
 import type { DomainContext } from "../context.js";
 import { newId } from "../ids.js";
 import { transact } from "../realtime/outbox.js";
@@ -27,7 +28,7 @@ export interface OwnerJoinRequestView extends JoinRequestView {
 /** Legacy §2.8 group branch: missing 404, not normal 403, already an active member 400. */
 async function checkApply(tx: Tx, group: GroupRow | undefined, applicantId: string): Promise<GroupRow> {
   if (!group) throw GroupErrors.groupNotFound();
-  if (group.status !== GroupStatus.normal) throw GroupErrors.groupAbnormal();
+  if (!isNormalGroup(group)) throw GroupErrors.groupAbnormal();
   if (await isActiveMember(tx, applicantId, group.uuid)) throw GroupErrors.alreadyMember();
   return group;
 }
@@ -97,7 +98,7 @@ function pendingJoin(db: DomainContext["db"]) {
 export async function listJoinRequests(ctx: DomainContext, ownerId: string, groupId: string): Promise<JoinRequestView[]> {
   const group = await loadGroup(ctx.db, groupId);
   if (!group) throw GroupErrors.groupNotFound();
-  if (group.ownerId !== ownerId) throw GroupErrors.approveNotOwner();
+  if (!isGroupOwner(group, ownerId)) throw GroupErrors.approveNotOwner();
   return ctx.db
     .select(requestColumns)
     .from(contactApplies)
@@ -113,6 +114,6 @@ export async function listPendingJoinRequestsForOwner(ctx: DomainContext, ownerI
     .from(contactApplies)
     .innerJoin(groups, eq(groups.uuid, contactApplies.contactId))
     .innerJoin(users, eq(users.uuid, contactApplies.userId))
-    .where(and(pendingJoin(ctx.db), eq(groups.ownerId, ownerId), eq(groups.status, GroupStatus.normal)))
+    .where(and(pendingJoin(ctx.db), eq(groups.ownerId, ownerId), normalGroupRow()))
     .orderBy(desc(contactApplies.lastApplyAt), desc(contactApplies.id));
 }

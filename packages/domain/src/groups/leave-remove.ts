@@ -1,8 +1,9 @@
-import { ACTIVE_MEMBER_STATUSES, ContactStatus, ContactType, contacts, GroupStatus } from "@omnilink/db";
+import { ACTIVE_MEMBER_STATUSES, ContactStatus, ContactType, contacts } from "@omnilink/db";
 import { and, eq, inArray, sql } from "drizzle-orm";
+import { isActiveMembership, isGroupOwner, isNormalGroup } from "../access.js";
 import type { DomainContext } from "../context.js";
 import { transact } from "../realtime/outbox.js";
-import { getMembership, isActiveStatus, lockGroup, recountMembers } from "./membership.js";
+import { getMembership, lockGroup, recountMembers } from "./membership.js";
 import { cleanIds, type RemoveMembersInput } from "./schemas.js";
 import { GroupErrors } from "./texts.js";
 
@@ -11,9 +12,9 @@ export async function leaveGroup(ctx: DomainContext, userId: string, groupId: st
   await transact(ctx, async (tx, outbox) => {
     const { group } = await lockGroup(tx, groupId);
     if (!group) throw GroupErrors.groupNotFound();
-    if (group.status !== GroupStatus.normal) throw GroupErrors.leaveClosed();
-    if (group.ownerId === userId) throw GroupErrors.ownerCannotLeave();
-    if (!isActiveStatus((await getMembership(tx, userId, groupId))?.status)) throw GroupErrors.notMemberLeave();
+    if (!isNormalGroup(group)) throw GroupErrors.leaveClosed();
+    if (isGroupOwner(group, userId)) throw GroupErrors.ownerCannotLeave();
+    if (!isActiveMembership((await getMembership(tx, userId, groupId))?.status)) throw GroupErrors.notMemberLeave();
     await tx
       .update(contacts)
       .set({ status: ContactStatus.left, updatedAt: sql`now()` })
@@ -29,8 +30,8 @@ export async function removeMembers(ctx: DomainContext, ownerId: string, input: 
   return transact(ctx, async (tx, outbox) => {
     const { group } = await lockGroup(tx, input.groupId);
     if (!group) throw GroupErrors.groupNotFound();
-    if (group.ownerId !== ownerId) throw GroupErrors.removeNotOwner();
-    if (group.status !== GroupStatus.normal) throw GroupErrors.removeClosed();
+    if (!isGroupOwner(group, ownerId)) throw GroupErrors.removeNotOwner();
+    if (!isNormalGroup(group)) throw GroupErrors.removeClosed();
     if (targets.includes(ownerId)) throw GroupErrors.cannotRemoveOwner();
     const rows = await tx
       .update(contacts)

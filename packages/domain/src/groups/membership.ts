@@ -4,12 +4,12 @@ import {
   ContactType,
   contacts,
   groups,
-  GroupStatus,
   users,
   type Queryable,
   type Tx,
 } from "@omnilink/db";
 import { and, count, eq, inArray, notInArray, sql } from "drizzle-orm";
+import { isActiveMembership, isUsableAccount } from "../access.js";
 import type { DomainContext } from "../context.js";
 import { ensureConversation, ensureSession, lockConversation } from "../sessions/ensure.js";
 import { GroupErrors } from "./texts.js";
@@ -17,21 +17,6 @@ import { GroupErrors } from "./texts.js";
 export type GroupRow = typeof groups.$inferSelect;
 
 const ACTIVE = [...ACTIVE_MEMBER_STATUSES] as number[];
-
-export const isActiveStatus = (status: number | undefined): boolean => status !== undefined && ACTIVE.includes(status);
-
-/**
- * The condition on `user_contact` joined with `group_info` (on contact_id) that makes `userId` an
- * active member (normal or muted) of a normal group: who hears a group, who lists it as joined.
- */
-export function activeMembershipOf(userId: string) {
-  return and(
-    eq(contacts.userId, userId),
-    eq(contacts.contactType, ContactType.group),
-    inArray(contacts.status, [...ACTIVE_MEMBER_STATUSES]),
-    eq(groups.status, GroupStatus.normal),
-  );
-}
 
 export async function loadGroup(q: Queryable, groupId: string): Promise<GroupRow | undefined> {
   const [row] = await q.select().from(groups).where(eq(groups.uuid, groupId)).limit(1);
@@ -49,7 +34,7 @@ export async function getMembership(q: Queryable, userId: string, groupId: strin
 }
 
 export async function isActiveMember(q: Queryable, userId: string, groupId: string): Promise<boolean> {
-  return isActiveStatus((await getMembership(q, userId, groupId))?.status);
+  return isActiveMembership((await getMembership(q, userId, groupId))?.status);
 }
 
 /** Ids of the group's active members (owner included), in join order. */
@@ -150,6 +135,6 @@ export async function assertUsersUsable(q: Queryable, userIds: string[]): Promis
   for (const id of userIds) {
     const s = status.get(id);
     if (s === undefined) throw GroupErrors.memberNotFound();
-    if (s !== 0) throw GroupErrors.memberDisabled();
+    if (!isUsableAccount(s)) throw GroupErrors.memberDisabled();
   }
 }

@@ -1,8 +1,9 @@
-import { ContactStatus, ContactType, contacts, groups, GroupStatus, type Tx } from "@omnilink/db";
+import { ContactStatus, ContactType, contacts, groups, type Tx } from "@omnilink/db";
 import { and, eq, sql } from "drizzle-orm";
+import { isActiveMembership, isGroupOwner, isNormalGroup } from "../access.js";
 import type { DomainContext } from "../context.js";
 import { transact } from "../realtime/outbox.js";
-import { getMembership, isActiveStatus, lockGroup, type GroupRow } from "./membership.js";
+import { getMembership, lockGroup, type GroupRow } from "./membership.js";
 import type { SetMemberMutedInput, TransferOwnershipInput } from "./schemas.js";
 import { GroupErrors } from "./texts.js";
 
@@ -10,8 +11,8 @@ import { GroupErrors } from "./texts.js";
 async function ownedNormalGroup(tx: Tx, groupId: string, ownerId: string, notOwner: () => Error): Promise<GroupRow> {
   const { group } = await lockGroup(tx, groupId);
   if (!group) throw GroupErrors.groupNotFound();
-  if (group.ownerId !== ownerId) throw notOwner();
-  if (group.status !== GroupStatus.normal) throw GroupErrors.groupClosed();
+  if (!isGroupOwner(group, ownerId)) throw notOwner();
+  if (!isNormalGroup(group)) throw GroupErrors.groupClosed();
   return group;
 }
 
@@ -27,7 +28,7 @@ export async function setMemberMuted(ctx: DomainContext, ownerId: string, input:
     const group = await ownedNormalGroup(tx, input.groupId, ownerId, GroupErrors.muteNotOwner);
     if (input.userId === group.ownerId) throw GroupErrors.cannotMuteOwner();
     const current = (await getMembership(tx, input.userId, group.uuid))?.status;
-    if (!isActiveStatus(current)) throw GroupErrors.targetNotMember();
+    if (!isActiveMembership(current)) throw GroupErrors.targetNotMember();
     const status = input.muted ? ContactStatus.muted : ContactStatus.normal;
     if (current === status) return { changed: false };
     await tx.update(contacts).set({ status, updatedAt: sql`now()` }).where(membershipOf(input.userId, group.uuid));
@@ -45,7 +46,7 @@ export async function transferOwnership(ctx: DomainContext, ownerId: string, inp
     const group = await ownedNormalGroup(tx, input.groupId, ownerId, GroupErrors.transferNotOwner);
     if (input.newOwnerId === ownerId) throw GroupErrors.transferToSelf();
     const current = (await getMembership(tx, input.newOwnerId, group.uuid))?.status;
-    if (!isActiveStatus(current)) throw GroupErrors.targetNotMember();
+    if (!isActiveMembership(current)) throw GroupErrors.targetNotMember();
     await tx.update(groups).set({ ownerId: input.newOwnerId, updatedAt: sql`now()` }).where(eq(groups.uuid, group.uuid));
     if (current === ContactStatus.muted) {
       await tx.update(contacts).set({ status: ContactStatus.normal, updatedAt: sql`now()` }).where(membershipOf(input.newOwnerId, group.uuid));

@@ -1,5 +1,6 @@
-import { groups, GroupStatus } from "@omnilink/db";
+import { groups } from "@omnilink/db";
 import { eq, sql } from "drizzle-orm";
+import { isGroupOwner, isNormalGroup } from "../access.js";
 import type { DomainContext } from "../context.js";
 import type { EventPayloads } from "../realtime/events.js";
 import { transact } from "../realtime/outbox.js";
@@ -18,8 +19,8 @@ export async function updateGroup(ctx: DomainContext, ownerId: string, input: Up
   return transact(ctx, async (tx, outbox) => {
     const { group } = await lockGroup(tx, input.groupId);
     if (!group) throw GroupErrors.groupNotFound();
-    if (group.ownerId !== ownerId) throw GroupErrors.updateNotOwner();
-    if (group.status !== GroupStatus.normal) throw GroupErrors.groupClosed();
+    if (!isGroupOwner(group, ownerId)) throw GroupErrors.updateNotOwner();
+    if (!isNormalGroup(group)) throw GroupErrors.groupClosed();
 
     const changes: Changes = {};
     const name = input.name?.trim();

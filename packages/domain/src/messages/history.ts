@@ -1,5 +1,6 @@
 import { ContactType, contacts, conversations, messages } from "@omnilink/db";
 import { and, asc, desc, eq, gt, lt, lte } from "drizzle-orm";
+import { mayReadGroup, privateRefusal } from "../access.js";
 import type { DomainContext } from "../context.js";
 import { badRequest, forbidden } from "../errors.js";
 import { isGroupId, privateConversationId } from "../ids.js";
@@ -25,7 +26,7 @@ async function authorizeHistory(ctx: DomainContext, userId: string, peerId: stri
       .where(and(eq(contacts.userId, userId), eq(contacts.contactId, peerId), eq(contacts.contactType, ContactType.group)));
     if (!m) throw forbidden("非群成员，无权查看消息");
     // Muted members (5) still read; left, kicked and dismissed do not.
-    if (m.status !== 0 && m.status !== 5) throw forbidden("非正常群成员状态");
+    if (!mayReadGroup(m.status)) throw forbidden("非正常群成员状态");
     return peerId;
   }
   if (peerId === userId) throw badRequest("不能查询与自己的私聊记录");
@@ -33,10 +34,8 @@ async function authorizeHistory(ctx: DomainContext, userId: string, peerId: stri
     .select({ status: contacts.status })
     .from(contacts)
     .where(and(eq(contacts.userId, userId), eq(contacts.contactId, peerId), eq(contacts.contactType, ContactType.user)));
-  if (!f) throw forbidden("无权查看聊天记录");
-  if (f.status === 2) throw forbidden("已被对方拉黑，无法查看聊天记录");
-  if (f.status === 1) throw forbidden("已拉黑对方，无法查看聊天记录");
-  if (f.status !== 0) throw forbidden("无权查看聊天记录");
+  const refusal = privateRefusal(f?.status, "read");
+  if (refusal) throw refusal;
   return privateConversationId(userId, peerId);
 }
 

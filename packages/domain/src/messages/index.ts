@@ -2,5 +2,4 @@ export * from "./schemas.js";
 export * from "./preview.js";
 export * from "./rate-limit.js";
 export * from "./send.js";
-export * from "./group-batch.js";
 export * from "./history.js";

@@ -1,23 +1,25 @@
 import { z } from "zod";
+import { isStorableText, publicIdText, storableText } from "../text.js";
 
-const id = z.string().trim().min(1, "参数错误").max(20, "参数错误");
+const id = publicIdText();
 
 export const sendMessageInput = z.object({
   /** A user id (private) or a group id (G…). */
   receiveId: id,
   /** 0 text, 1 voice/image, 2 file, 3 call. */
   type: z.number().int().min(0).max(3).default(0),
-  content: z.string().default(""),
-  url: z.string().max(1024).default(""),
-  fileType: z.string().max(255).default(""),
-  fileName: z.string().max(255).default(""),
-  fileSize: z.string().max(32).default(""),
-  mentionedUserIds: z.array(z.string().max(20)).max(200).default([]),
+  /** Its size in bytes is bounded by Limits.maxMessageBytes (checked by sendMessage). */
+  content: storableText().default(""),
+  url: storableText(1024).default(""),
+  fileType: storableText(255).default(""),
+  fileName: storableText(255).default(""),
+  fileSize: storableText(32).default(""),
+  mentionedUserIds: z.array(publicIdText()).max(200).default([]),
   mentionAll: z.boolean().default(false),
   /** Sender-chosen id: a retry with the same one returns the original message. */
-  clientMsgId: z.string().trim().min(1).max(64).optional(),
+  clientMsgId: z.string().trim().min(1).max(64).refine(isStorableText, "参数错误").optional(),
   /** Legacy private path: when set it must be the sender's session with the peer. */
-  sessionId: z.string().max(20).default(""),
+  sessionId: storableText(20).default(""),
 });
 export type SendMessageInput = z.infer<typeof sendMessageInput>;
 

@@ -44,6 +44,9 @@ export interface EventPayloads {
   "request.created": { applyId: string; kind: RequestKind; applicantId: string; targetId: string; message: string; invitedBy: string | null };
   "request.decided": { applyId: string; kind: RequestKind; applicantId: string; targetId: string; approved: boolean; by: string };
   "friend.removed": { by: string; userId: string };
+  /** Addressed to the blocker only: the blocked user is not told. */
+  "contact.blocked": { by: string; userId: string };
+  "contact.unblocked": { by: string; userId: string };
 }
 
 export type EventType = keyof EventPayloads;
@@ -60,6 +63,9 @@ export interface StreamEventView<T extends EventType = EventType> {
 }
 
 export type StreamItem = { kind: "message"; id: number; message: MessageView } | { kind: "event"; id: number; event: StreamEventView };
+
+/** The event types that change who belongs to a group (see membershipEffect). */
+export const MEMBERSHIP_EVENT_TYPES = ["group.created", "member.joined", "member.left", "member.removed", "group.dismissed"] as const satisfies EventType[];
 
 /**
  * How an event changes who belongs to its group, applied in stream order by every node. Every

@@ -1,7 +1,7 @@
 import { contacts, groups, messages, sessions, streamEvents, type Queryable } from "@omnilink/db";
 import { and, asc, eq, gt, inArray, lte, max, not, like, or, arrayContains } from "drizzle-orm";
 import type { MessageView, StreamEventView, StreamItem } from "./events.js";
-import { activeMembershipOf } from "../groups/membership.js";
+import { activeMembershipOf } from "../access.js";
 
 export const messageViewColumns = {
   id: messages.id,

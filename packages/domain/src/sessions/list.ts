@@ -1,5 +1,6 @@
-import { ContactType, contacts, conversations, groups, GroupStatus, sessions, users } from "@omnilink/db";
-import { and, desc, eq, gt, inArray, isNull, like, not, or, sql, type SQL } from "drizzle-orm";
+import { ContactType, contacts, conversations, groups, sessions, users } from "@omnilink/db";
+import { and, desc, eq, gt, isNull, like, not, or, sql, type SQL } from "drizzle-orm";
+import { activeMembershipRow, normalGroupRow } from "../access.js";
 import type { DomainContext } from "../context.js";
 import type { ListSessionsInput } from "./schemas.js";
 
@@ -58,7 +59,7 @@ export async function listSessions(ctx: DomainContext, userId: string, input: Li
         eq(sessions.sendId, userId),
         or(isNull(sessions.hiddenSeq), gt(conversations.lastSeq, sessions.hiddenSeq)),
         input.kind === "group" ? isGroupPeer : input.kind === "private" ? not(isGroupPeer) : undefined,
-        or(not(isGroupPeer), and(inArray(contacts.status, [0, 5]), eq(groups.status, GroupStatus.normal))),
+        or(not(isGroupPeer), and(activeMembershipRow(), normalGroupRow())),
         extra,
       ),
     )

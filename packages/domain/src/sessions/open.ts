@@ -1,5 +1,6 @@
 import { ContactType, contacts, conversations, groups, users } from "@omnilink/db";
 import { and, eq } from "drizzle-orm";
+import { isNormalGroup, isUsableAccount } from "../access.js";
 import type { DomainContext } from "../context.js";
 import { badRequest, forbidden, notFound } from "../errors.js";
 import { isGroupId, privateConversationId } from "../ids.js";
@@ -29,7 +30,7 @@ export async function checkOpenAllowed(ctx: DomainContext, userId: string, peerI
   if (isGroupId(peerId)) {
     const [g] = await ctx.db.select({ status: groups.status }).from(groups).where(eq(groups.uuid, peerId));
     if (!g) throw notFound("群组不存在");
-    if (g.status !== 0) throw forbidden("群组状态异常");
+    if (!isNormalGroup(g)) throw forbidden("群组状态异常");
     const member = await contactStatus(ctx, userId, peerId, ContactType.group);
     if (member === undefined || member === 6 || member === 7) throw forbidden("非群成员");
     if (member !== 0 && member !== 5) throw forbidden("非正常群成员状态");
@@ -42,7 +43,7 @@ export async function checkOpenAllowed(ctx: DomainContext, userId: string, peerI
   if (friend !== 0) throw forbidden("非正常好友关系，无法发起会话");
   const peer = await loadUser(ctx, peerId);
   if (!peer) throw notFound("对方不存在");
-  if (peer.status !== 0) throw forbidden("对方状态异常，无法发起会话");
+  if (!isUsableAccount(peer.status)) throw forbidden("对方状态异常，无法发起会话");
   return true;
 }
 
@@ -63,9 +64,9 @@ export async function openSession(ctx: DomainContext, userId: string, peerId: st
   } else {
     const [peer, me] = await Promise.all([loadUser(ctx, peerId), loadUser(ctx, userId)]);
     if (!peer) throw notFound("对方不存在");
-    if (peer.status !== 0) throw forbidden("对方状态异常，无法发起会话");
+    if (!isUsableAccount(peer.status)) throw forbidden("对方状态异常，无法发起会话");
     if (!me) throw notFound("用户不存在");
-    if (me.status !== 0) throw forbidden("用户状态异常，无法发起会话");
+    if (!isUsableAccount(me.status)) throw forbidden("用户状态异常，无法发起会话");
     const conversationId = privateConversationId(userId, peerId);
     await ctx.db.transaction(async (tx) => {
       await ensureConversation(tx, conversationId, 0);

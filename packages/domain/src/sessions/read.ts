@@ -1,5 +1,6 @@
 import { ContactType, contacts, conversations, groups, sessions } from "@omnilink/db";
 import { and, eq, sql } from "drizzle-orm";
+import { isNormalGroup, mayReadGroup } from "../access.js";
 import type { DomainContext } from "../context.js";
 import { forbidden, notFound } from "../errors.js";
 import { isGroupId } from "../ids.js";
@@ -14,7 +15,7 @@ export async function markSessionRead(ctx: DomainContext, userId: string, input:
       .from(contacts)
       .innerJoin(groups, eq(groups.uuid, contacts.contactId))
       .where(and(eq(contacts.userId, userId), eq(contacts.contactId, input.peerId), eq(contacts.contactType, ContactType.group)));
-    if (!m || (m.status !== 0 && m.status !== 5) || m.groupStatus !== 0) throw forbidden("非群成员");
+    if (!m || !mayReadGroup(m.status) || !isNormalGroup({ status: m.groupStatus })) throw forbidden("非群成员");
   }
   const target = input.seq === undefined ? conversations.lastSeq : sql`least(${input.seq}, ${conversations.lastSeq})`;
   const [row] = await ctx.db
