@@ -2,7 +2,9 @@ import { contacts, conversations, messages, sessions } from "@omnilink/db";
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { listHistory, listHistoryPage } from "../src/messages/history.js";
-import { historyInput, historyPageInput } from "../src/messages/schemas.js";
+import { historyInput, historyPageInput, sendMessageInput } from "../src/messages/schemas.js";
+import { sendMessage } from "../src/messages/send.js";
+import { openSession } from "../src/sessions/open.js";
 import { friendsWithSessions, groupWith, send, sessionRow, setMemberStatus } from "./fixtures.js";
 import { createTestContext, expectAppError, newUser, rejectionOf, useTestContext } from "./helpers.js";
 
@@ -110,6 +112,71 @@ describe("group commit", () => {
     const [conv] = await t.ctx.db.select().from(conversations).where(eq(conversations.id, groupId));
     expect(conv?.lastSeq).toBe(calls.length);
     expect(await t.ctx.db.$count(messages, eq(messages.conversationId, groupId))).toBe(calls.length);
+  });
+});
+
+describe("failure isolation", () => {
+  it("input the database would refuse is refused by the schema (400), before any queue", () => {
+    for (const bad of [
+      { receiveId: "Gabc", content: "nul \u0000 inside" },
+      { receiveId: "Gabc", content: "lone \ud800 surrogate" },
+      { receiveId: "Gabc", content: "x", fileName: "f".repeat(256) },
+      { receiveId: "Gabc", content: "x", url: "u".repeat(1025) },
+      { receiveId: "G abc", content: "x" },
+      { receiveId: "Gabc", content: "x", mentionedUserIds: ["U\u0000"] },
+      { receiveId: "Gabc", content: "x", clientMsgId: "c\u0000" },
+    ]) {
+      expect(sendMessageInput.safeParse(bad).success, JSON.stringify(bad)).toBe(false);
+    }
+    // A surrogate pair (an emoji) is fine.
+    expect(sendMessageInput.safeParse({ receiveId: "Gabc", content: "ok 😀" }).success).toBe(true);
+  });
+
+  it("a send the database refuses fails alone: every other send of its batch commits, in order", async () => {
+    const { members, groupId } = await groupWith(t.ctx, 2);
+    const [b, c] = [members[0]!, members[1]!];
+    // Past the schema (the domain takes validated input): the database refuses the NUL. The first
+    // send commits alone; the rest, the culprit among them, queue up meanwhile and share a batch.
+    const good = Array.from({ length: 30 }, (_, i) => send(t.ctx, c, groupId, `c${i}`));
+    const poisoned = sendMessage(t.ctx, b, { ...sendMessageInput.parse({ receiveId: groupId, content: "ok" }), content: "bad \u0000" });
+    good.push(...Array.from({ length: 30 }, (_, i) => send(t.ctx, c, groupId, `c${30 + i}`)));
+    await expectAppError(poisoned, "BAD_REQUEST");
+    const results = await Promise.all(good);
+    expect(results.map((r) => r.message.content)).toEqual(good.map((_, i) => `c${i}`));
+    expect(results.map((r) => r.message.seq)).toEqual(good.map((_, i) => i + 1));
+    const [conv] = await t.ctx.db.select().from(conversations).where(eq(conversations.id, groupId));
+    expect(conv?.lastSeq).toBe(60);
+    expect(await t.ctx.db.$count(messages, eq(messages.conversationId, groupId))).toBe(60);
+  });
+});
+
+describe("private group commit", () => {
+  it("concurrent sends of both friends: dense seqs, each sender's order kept, idempotent by clientMsgId", async () => {
+    const { a, b } = await friendsWithSessions(t.ctx);
+    await openSession(t.ctx, b, a);
+    const calls = [a, b].flatMap((from) => Array.from({ length: 20 }, (_, i) => ({ from, p: send(t.ctx, from, from === a ? b : a, `${from}:${i}`, { clientMsgId: `c${i}` }) })));
+    const retry = send(t.ctx, a, b, "retried", { clientMsgId: "c3" });
+    const results = await Promise.all(calls.map((c) => c.p));
+    expect(results.map((r) => r.message.seq).sort((x, y) => x - y)).toEqual(calls.map((_, i) => i + 1));
+    for (const from of [a, b]) {
+      const mine = results.filter((r) => r.message.sendId === from);
+      expect(mine.map((r) => r.message.content)).toEqual(Array.from({ length: 20 }, (_, i) => `${from}:${i}`));
+      // Each message carries its sender's own session id.
+      expect(new Set(mine.map((r) => r.message.sessionId))).toEqual(new Set([(await sessionRow(t.ctx, from, from === a ? b : a))?.uuid]));
+    }
+    const again = await retry;
+    expect(again.duplicate).toBe(true);
+    expect(again.message.content).toBe(`${a}:3`);
+    expect(await t.ctx.db.$count(messages, eq(messages.conversationId, results[0]!.message.conversationId))).toBe(40);
+  });
+
+  it("a stored clientMsgId returns the original message even after the sender lost the right to send", async () => {
+    const { members, groupId } = await groupWith(t.ctx, 1);
+    const first = await send(t.ctx, members[0]!, groupId, "once", { clientMsgId: "k1" });
+    await setMemberStatus(t.ctx, members[0]!, groupId, 7);
+    const again = await send(t.ctx, members[0]!, groupId, "once", { clientMsgId: "k1" });
+    expect(again).toEqual({ message: first.message, duplicate: true });
+    await expectAppError(send(t.ctx, members[0]!, groupId, "new", { clientMsgId: "k2" }), "FORBIDDEN", "无权发送消息");
   });
 });
 
