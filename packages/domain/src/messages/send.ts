@@ -1,4 +1,4 @@
-import { isDataException, messages, sessions, conversations, type Tx } from "@omnilink/db";
+import { isDataException, sqlState, messages, sessions, conversations, type Tx } from "@omnilink/db";
 import { inArray, and, eq, sql } from "drizzle-orm";
 import type { DomainContext } from "../context.js";
 import { AppError, badRequest } from "../errors.js";
@@ -81,7 +81,8 @@ async function commitIsolated(ctx: DomainContext, conversationId: string, batch:
     return;
   } catch (error) {
     if (batch.length === 1) return batch[0]?.reject(sendError(error));
-    ctx.log.warn({ err: error, conversationId, sends: batch.length }, "send batch failed; committing its sends one by one");
+    // Not the error itself: a failed insert's text lists every value of the batch.
+    ctx.log.warn({ sqlState: sqlState(error), conversationId, sends: batch.length }, "send batch failed; committing its sends one by one");
   }
   for (const p of batch) {
     try {

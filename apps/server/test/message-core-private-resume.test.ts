@@ -1,0 +1,289 @@
+import { queryRows, type Db } from "@omnilink/db";
+import {
+  applyFriend,
+  approveFriend,
+  blockContact,
+  createGroup,
+  deleteFriend,
+  openSession,
+  register,
+  unblockContact,
+  type StreamItem,
+} from "@omnilink/domain";
+import { sql } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../src/env.js";
+import { pause, useTestServer } from "./helpers.js";
+import { listen, useClients } from "./trpc-client.js";
+import { openLegacySocket, type Frame } from "./wss-client.js";
+
+/**
+ * (c) A private send storm racing the peer's delete and block, and (e) resuming the live stream
+ * across a leave, a kick and a re-join. Observed from outside only: /wss frames, tRPC, read-only
+ * SQL. Stream ids (message.id, stream_event.id: one sequence) follow commit order.
+ */
+const server = useTestServer({
+  // The storms must not meet the per-group rate limit or the subscriber queue cap.
+  limits: { ...loadConfig({}).limits, groupSendBurst: 1_000_000, groupSendPerSecond: 1_000_000, maxSubscriberQueue: 1_000_000 },
+});
+const connect = useClients();
+
+const ROUNDS = 20;
+
+let n = 0;
+async function user(name: string) {
+  n++;
+  const { user, token } = await register(server.domain, { username: `${name}_${n}_${Date.now() % 100000}`, password: "secret123", nickname: name });
+  return { uuid: user.uuid, token };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const jitter = (maxMs: number) => Math.floor(Math.random() * maxMs);
+const few = (ids: number[]) => (ids.length > 5 ? `${ids.slice(0, 5).join(",")},… (${ids.length})` : ids.join(","));
+
+async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() > deadline) return false;
+    await sleep(20);
+  }
+}
+
+/** The highest stream id committed so far. */
+async function streamHead(db: Db): Promise<number> {
+  const rows = await queryRows<{ head: number }>(
+    db,
+    sql`select greatest((select coalesce(max(id), 0) from message), (select coalesce(max(id), 0) from stream_event))::int as head`,
+  );
+  return rows[0]?.head ?? 0;
+}
+
+async function conversationOf(db: Db, ownerId: string, peerId: string): Promise<string> {
+  const rows = await queryRows<{ id: string }>(db, sql`select conversation_id as id from session where send_id = ${ownerId} and receive_id = ${peerId}`);
+  if (!rows[0]) throw new Error(`no session ${ownerId} → ${peerId}`);
+  return rows[0].id;
+}
+
+async function storedAfter(db: Db, conversationId: string, senderId: string, afterId: number): Promise<Array<{ id: number; uuid: string }>> {
+  return queryRows(
+    db,
+    sql`select id::int as id, uuid from message where conversation_id = ${conversationId} and send_id = ${senderId} and id > ${afterId} order by id`,
+  );
+}
+
+/** Seqs 1..last_seq, dense; read_seq <= last_seq (the conversation's sessions). */
+async function invariantViolations(db: Db, conversationId: string): Promise<string[]> {
+  const problems: string[] = [];
+  const [s] = await queryRows<{ last: number; n: number; d: number; lo: number; hi: number }>(
+    db,
+    sql`select c.last_seq::int as last, count(m.id)::int as n, count(distinct m.seq)::int as d,
+          coalesce(min(m.seq), 1)::int as lo, coalesce(max(m.seq), 0)::int as hi
+        from conversation c left join message m on m.conversation_id = c.id where c.id = ${conversationId} group by c.last_seq`,
+  );
+  if (!s) problems.push(`conversation ${conversationId} missing`);
+  else if (s.n !== s.last || s.d !== s.n || s.lo !== 1 || s.hi !== s.last) {
+    problems.push(`conversation ${conversationId}: last_seq ${s.last} but ${s.n} messages (${s.d} distinct seqs, ${s.lo}..${s.hi})`);
+  }
+  const ahead = await queryRows<{ uuid: string; read: number; last: number }>(
+    db,
+    sql`select s.uuid, s.read_seq::int as read, c.last_seq::int as last from session s join conversation c on c.id = s.conversation_id
+        where c.id = ${conversationId} and s.read_seq > c.last_seq`,
+  );
+  for (const a of ahead) problems.push(`session ${a.uuid}: read_seq ${a.read} > last_seq ${a.last}`);
+  return problems;
+}
+
+const errorCode = (f: Frame) => Number(/^Code: (\d+)/.exec(String(f.message))?.[1] ?? NaN);
+const isError = (f: Frame) => f.type === "error";
+
+describe("(c) a private send storm racing the peer's delete / block", () => {
+  /**
+   * A sends over 4 connections at once (a connection's private frames run one after another, so
+   * several connections are what makes sends overlap) while B ends the friendship.
+   */
+  async function pair() {
+    const [a, b] = [await user("pa"), await user("pb")];
+    const { applyId } = await applyFriend(server.domain, a.uuid, { targetId: b.uuid, message: "" });
+    await approveFriend(server.domain, b.uuid, applyId);
+    const aSession = await openSession(server.domain, a.uuid, b.uuid);
+    await openSession(server.domain, b.uuid, a.uuid);
+    const aSockets = await Promise.all([0, 1, 2, 3].map(() => openLegacySocket(server.url, a.uuid, a.token)));
+    const sb = await openLegacySocket(server.url, b.uuid, b.token);
+    await pause();
+    const conversation = await conversationOf(server.domain.db, a.uuid, b.uuid);
+    return { a, b, aSession: aSession.sessionId, aSockets, sb, conversation };
+  }
+
+  const PER_SOCKET = 10;
+
+  /** One round: the storm, `action` at a random moment, then everything settled. Returns what happened. */
+  async function round(p: Awaited<ReturnType<typeof pair>>, tag: string, action: () => Promise<unknown>) {
+    const db = server.domain.db;
+    const mark = await streamHead(db);
+    const [a0] = p.aSockets;
+    const aFrom = a0!.frames.length;
+    const bFrom = p.sb.frames.length;
+    const total = PER_SOCKET * p.aSockets.length;
+    // Frames keep arriving for a while (a wave every few milliseconds) while the action runs.
+    const storm = (async () => {
+      for (let i = 0; i < PER_SOCKET; i++) {
+        p.aSockets.forEach((s, k) => s.send({ session_id: p.aSession, type: 0, content: `${tag} ${k}:${i}`, receive_id: p.b.uuid }));
+        await sleep(2);
+      }
+    })();
+    await sleep(5 + jitter(25));
+    await action();
+    await storm;
+    const afterAction = await streamHead(db);
+    // Error frames go to every connection of the sender: count them on one.
+    const errors = () => a0!.frames.slice(aFrom).filter(isError);
+    await waitFor(async () => (await storedAfter(db, p.conversation, p.a.uuid, mark)).length + errors().length >= total);
+    const stored = await storedAfter(db, p.conversation, p.a.uuid, mark);
+    const problems: string[] = [];
+    if (stored.length + errors().length !== total) problems.push(`${tag}: ${total} frames sent, ${stored.length} stored + ${errors().length} error frames`);
+    const bad = errors().filter((f) => !(errorCode(f) >= 400 && errorCode(f) < 500));
+    if (bad.length > 0) problems.push(`${tag}: error frames not 4xx: ${JSON.stringify(bad.slice(0, 3))}`);
+    return { mark, afterAction, stored, bFrom, problems };
+  }
+
+  it("deleteFriend: nothing of A stored or delivered after friend.removed; every refused frame answered", { timeout: 120_000 }, async () => {
+    const db = server.domain.db;
+    const p = await pair();
+    const violations: string[] = [];
+    let raced = 0;
+    for (let r = 0; r < ROUNDS; r++) {
+      const tag = `delete round ${r}`;
+      const { mark, stored, bFrom, problems } = await round(p, tag, () => deleteFriend(server.domain, p.b.uuid, { friendId: p.a.uuid }));
+      violations.push(...problems);
+      const [event] = await queryRows<{ id: number }>(
+        db,
+        sql`select id::int as id from stream_event where type = 'friend.removed' and id > ${mark} and ${p.a.uuid} = any(user_ids) order by id limit 1`,
+      );
+      if (!event) throw new Error(`${tag}: no friend.removed event stored`);
+      if (stored.length > 0 && stored.length < PER_SOCKET * p.aSockets.length) raced++;
+      const late = stored.filter((s) => s.id > event.id);
+      if (late.length > 0) violations.push(`${tag}: ${late.length} message(s) of A stored after friend.removed (event id ${event.id}; ids ${few(late.map((l) => l.id))})`);
+
+      // B gets every message stored before the event, then the event, then nothing of A.
+      const before = stored.length - late.length;
+      const fromA = (frames: Frame[]) => frames.filter((f) => typeof f.type === "number" && f.send_id === p.a.uuid);
+      await waitFor(() => fromA(p.sb.frames.slice(bFrom)).length >= before, 5000);
+      await sleep(50);
+      const frames = p.sb.frames.slice(bFrom);
+      const at = frames.findIndex((f) => f.type === "friend.removed");
+      if (at < 0) violations.push(`${tag}: B never got friend.removed`);
+      else if (fromA(frames.slice(at + 1)).length > 0) violations.push(`${tag}: B got ${fromA(frames.slice(at + 1)).length} message(s) of A after friend.removed`);
+      for (const x of await invariantViolations(db, p.conversation)) violations.push(`${tag}: ${x}`);
+
+      // Friends again for the next round.
+      const { applyId } = await applyFriend(server.domain, p.a.uuid, { targetId: p.b.uuid, message: "" });
+      await approveFriend(server.domain, p.b.uuid, applyId);
+    }
+    [...p.aSockets, p.sb].forEach((s) => s.close());
+    console.info(`(c) delete: ${raced}/${ROUNDS} rounds had both stored and refused sends`);
+    expect(violations).toEqual([]);
+  });
+
+  it("blockContact: nothing of A stored or delivered after contact.blocked; every refused frame answered", { timeout: 120_000 }, async () => {
+    const db = server.domain.db;
+    const p = await pair();
+    const violations: string[] = [];
+    let raced = 0;
+    for (let r = 0; r < ROUNDS; r++) {
+      const tag = `block round ${r}`;
+      const { mark, stored, bFrom, problems } = await round(p, tag, () => blockContact(server.domain, p.b.uuid, { targetId: p.a.uuid }));
+      violations.push(...problems);
+      // The block's event is addressed to the blocker only; its id is where the block took effect.
+      const [event] = await queryRows<{ id: number }>(
+        db,
+        sql`select id::int as id from stream_event where type = 'contact.blocked' and id > ${mark} and ${p.b.uuid} = any(user_ids) order by id limit 1`,
+      );
+      if (!event) throw new Error(`${tag}: no contact.blocked event stored`);
+      if (stored.length > 0 && stored.length < PER_SOCKET * p.aSockets.length) raced++;
+      const late = stored.filter((s) => s.id > event.id);
+      if (late.length > 0) violations.push(`${tag}: ${late.length} message(s) of A stored after contact.blocked (event id ${event.id}; ids ${few(late.map((l) => l.id))})`);
+      // B gets every message stored before the event, then the event, then nothing of A.
+      const before = stored.length - late.length;
+      const fromA = (frames: Frame[]) => frames.filter((f) => typeof f.type === "number" && f.send_id === p.a.uuid);
+      await waitFor(() => fromA(p.sb.frames.slice(bFrom)).length >= before, 5000);
+      await sleep(50);
+      const frames = p.sb.frames.slice(bFrom);
+      const at = frames.findIndex((f) => f.type === "contact.blocked");
+      if (at < 0) violations.push(`${tag}: B never got contact.blocked`);
+      else if (fromA(frames.slice(at + 1)).length > 0) violations.push(`${tag}: B got ${fromA(frames.slice(at + 1)).length} message(s) of A after contact.blocked`);
+      // A, the blocked user, is not told.
+      if (p.aSockets[0]!.frames.some((f) => f.type === "contact.blocked")) violations.push(`${tag}: A was told about the block`);
+      for (const x of await invariantViolations(db, p.conversation)) violations.push(`${tag}: ${x}`);
+      await unblockContact(server.domain, p.b.uuid, { targetId: p.a.uuid });
+    }
+    [...p.aSockets, p.sb].forEach((s) => s.close());
+    console.info(`(c) block: ${raced}/${ROUNDS} rounds had both stored and refused sends`);
+    expect(violations).toEqual([]);
+  });
+});
+
+describe("(e) resuming live.events across leaving and re-joining a group", () => {
+  const view = (items: StreamItem[]) => items.map((i) => (i.kind === "message" ? `message ${i.message.content}` : `event ${i.event.type}`));
+  const increasing = (ids: string[]) => ids.every((id, k) => k === 0 || Number(id) > Number(ids[k - 1]));
+
+  it("after a leave: the messages sent while a member and the member.left event, once, in order; nothing after", { timeout: 60_000 }, async () => {
+    const [a, u] = [await user("ra"), await user("ru")];
+    const ac = connect(server.url, a.token);
+    const uc = connect(server.url, u.token);
+    const g = (await createGroup(server.domain, a.uuid, { name: "resume leave", memberIds: [u.uuid] })).uuid;
+    const first = listen(uc);
+    await pause(300);
+    await ac.messages.send.mutate({ receiveId: g, content: "m0" });
+    await first.until(() => first.messages().some((m) => m.content === "m0"));
+    const lastEventId = first.ids.at(-1)!;
+    first.stop();
+    await pause(100);
+
+    await ac.messages.send.mutate({ receiveId: g, content: "m1" });
+    await ac.messages.send.mutate({ receiveId: g, content: "m2" });
+    await uc.groups.leave.mutate({ groupId: g });
+    await ac.messages.send.mutate({ receiveId: g, content: "m3" });
+
+    const resumed = listen(uc, lastEventId);
+    await resumed.until((items) => items.some((i) => i.kind === "event" && i.event.type === "member.left"));
+    await pause(300);
+    await ac.messages.send.mutate({ receiveId: g, content: "m4" });
+    await pause(300);
+    expect(view(resumed.items)).toEqual(["message m1", "message m2", "event member.left"]);
+    expect(increasing(resumed.ids)).toBe(true);
+    resumed.stop();
+  });
+
+  it("after a kick and a re-join: nothing sent while out is replayed, what came after the re-join is", { timeout: 60_000 }, async () => {
+    const [a, u] = [await user("ka"), await user("ku")];
+    const ac = connect(server.url, a.token);
+    const uc = connect(server.url, u.token);
+    const g = (await createGroup(server.domain, a.uuid, { name: "resume kick", memberIds: [u.uuid] })).uuid;
+    const first = listen(uc);
+    await pause(300);
+    await ac.messages.send.mutate({ receiveId: g, content: "k0" });
+    await first.until(() => first.messages().some((m) => m.content === "k0"));
+    const lastEventId = first.ids.at(-1)!;
+    first.stop();
+    await pause(100);
+
+    await ac.messages.send.mutate({ receiveId: g, content: "k1 member" });
+    await ac.groups.removeMembers.mutate({ groupId: g, memberIds: [u.uuid] });
+    await ac.messages.send.mutate({ receiveId: g, content: "k2 while out" });
+    const invited = await ac.groups.invite.mutate({ groupId: g, memberIds: [u.uuid] });
+    expect(invited.added).toEqual([u.uuid]);
+    await ac.messages.send.mutate({ receiveId: g, content: "k3 back" });
+
+    const resumed = listen(uc, lastEventId);
+    await resumed.until(() => resumed.messages().some((m) => m.content === "k3 back"));
+    await pause(300);
+    // Live again after the replay, without repeating anything.
+    await ac.messages.send.mutate({ receiveId: g, content: "k4 live" });
+    await resumed.until(() => resumed.messages().some((m) => m.content === "k4 live"));
+    await pause(200);
+    expect(view(resumed.items)).toEqual(["message k1 member", "event member.removed", "event member.joined", "message k3 back", "message k4 live"]);
+    expect(increasing(resumed.ids)).toBe(true);
+    resumed.stop();
+  });
+});
