@@ -31,5 +31,24 @@ export function registerMetrics(app: FastifyInstance, domain: DomainContext, soc
       for (const [endpoint, count] of Object.entries(sockets())) this.set({ endpoint }, count);
     },
   });
+  if (domain.bus.stats) {
+    const stats = () => domain.bus.stats?.() ?? { published: 0, dropped: 0 };
+    new Gauge({
+      name: "omnilink_bus_publications_total",
+      help: "Publications sent to the other nodes through the bus",
+      registers: [registry],
+      collect() {
+        this.set(stats().published);
+      },
+    });
+    new Gauge({
+      name: "omnilink_bus_dropped_total",
+      help: "Publications dropped because the bus was down or slow (the other nodes read them from the database)",
+      registers: [registry],
+      collect() {
+        this.set(stats().dropped);
+      },
+    });
+  }
   app.get("/metrics", async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 }

@@ -7,9 +7,15 @@ export type BusListener = (items: StreamItem[]) => void;
  * finds the items in the database (see StreamDispatcher's gap handling and poll).
  */
 export interface EventBus {
-  publish(items: StreamItem[]): Promise<void>;
+  /**
+   * Hands committed items to this node's listeners at once and to the other nodes when it can.
+   * Never waits and never throws: a send's acknowledgement must not depend on the bus.
+   */
+  publish(items: StreamItem[]): void;
   subscribe(listener: BusListener): () => void;
   close(): Promise<void>;
+  /** Publications sent to the other nodes, and those dropped instead (a bus between nodes only). */
+  stats?(): { published: number; dropped: number };
 }
 
 /** One process: listeners are called synchronously, in publication order. */
@@ -18,7 +24,6 @@ export function createMemoryBus(): EventBus {
   return {
     publish(items) {
       for (const listener of listeners) listener(items);
-      return Promise.resolve();
     },
     subscribe(listener) {
       listeners.add(listener);

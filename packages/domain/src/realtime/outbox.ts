@@ -48,8 +48,9 @@ export class Outbox {
 }
 
 /**
- * Runs `fn` in a transaction and publishes what it queued once the commit has succeeded. A failed
- * publication is logged, not thrown: the change is committed and nodes find it in the database.
+ * Runs `fn` in a transaction and publishes what it queued once the commit has succeeded, without
+ * waiting for the bus (see EventBus.publish): the change is committed, and a node the bus does
+ * not reach finds it in the database.
  */
 export async function transact<T>(ctx: DomainContext, fn: (tx: Tx, outbox: Outbox) => Promise<T>): Promise<T> {
   const outboxes: Outbox[] = [];
@@ -60,7 +61,11 @@ export async function transact<T>(ctx: DomainContext, fn: (tx: Tx, outbox: Outbo
   });
   const items = outboxes.flatMap((o) => o.items);
   if (items.length > 0) {
-    await ctx.bus.publish(items).catch((error: unknown) => ctx.log.warn({ err: error }, "event bus publish failed"));
+    try {
+      ctx.bus.publish(items);
+    } catch (error) {
+      ctx.log.warn({ err: error }, "event bus publish failed");
+    }
   }
   return result;
 }
