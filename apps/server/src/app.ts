@@ -40,11 +40,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   let domain: DomainContext & { stop(): Promise<void> };
   try {
     await db.migrate();
-    const jwt = resolveJwtSecret(config.jwt.secret, config.dataDir);
-    if (jwt.source === "generated") app.log.info({ dataDir: config.dataDir }, "generated a JWT secret in the data folder");
-    if (config.databaseUrl && jwt.source !== "env") {
-      app.log.warn("JWT_SECRET is not set: tokens are signed with a per-node secret; set it when running several nodes");
-    }
+    const jwt = await resolveJwtSecret(config.jwt.secret, config.dataDir, db.db);
+    if (jwt.source === "generated") app.log.info("generated a JWT secret, kept in the database (shared by every node of it)");
     const bus = config.redisUrl ? await createRedisBus(config.redisUrl, config.redisChannel, app.log) : createMemoryBus();
     stops.push(() => bus.close());
     domain = await createDomain({

@@ -1,30 +1,53 @@
 import { randomBytes } from "node:crypto";
-import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { serverSecrets, type Db } from "@omnilink/db";
+import { eq } from "drizzle-orm";
 
-export type SecretSource = "env" | "file" | "generated";
+export type SecretSource = "env" | "database" | "generated";
+
+const JWT_SECRET_NAME = "jwt";
 
 /**
- * JWT_SECRET when set; otherwise a random secret generated once and kept in the data folder, so
- * tokens survive restarts. The file appears atomically (written aside, then hard-linked into
- * place), so two processes starting together agree on one secret.
+ * JWT_SECRET when set. Otherwise the secret is kept in the database, so every node of one
+ * database signs and verifies with the same key without an operator setting it: the first node to
+ * start stores its candidate (the data folder's `jwt-secret` if one exists from an earlier
+ * version, else a fresh random one), and every node uses whatever the database holds. The
+ * effective secret is mirrored to `<data>/jwt-secret` (mode 0600) for the operator.
  */
-export function resolveJwtSecret(configured: string | undefined, dataDir: string): { secret: string; source: SecretSource } {
+export async function resolveJwtSecret(configured: string | undefined, dataDir: string, db: Db): Promise<{ secret: string; source: SecretSource }> {
   if (configured) return { secret: configured, source: "env" };
   mkdirSync(dataDir, { recursive: true });
   const file = join(dataDir, "jwt-secret");
-  const draft = join(dataDir, `.jwt-secret.${process.pid}.${randomBytes(4).toString("hex")}`);
-  let source: SecretSource = "generated";
-  writeFileSync(draft, randomBytes(48).toString("base64url"), { mode: 0o600 });
+  const candidate = readCandidate(file) ?? randomBytes(48).toString("base64url");
+  const [inserted] = await db
+    .insert(serverSecrets)
+    .values({ name: JWT_SECRET_NAME, value: candidate })
+    .onConflictDoNothing()
+    .returning({ value: serverSecrets.value });
+  const [row] = inserted ? [inserted] : await db.select({ value: serverSecrets.value }).from(serverSecrets).where(eq(serverSecrets.name, JWT_SECRET_NAME));
+  const secret = row?.value.trim() ?? "";
+  if (secret.length < 16) throw new Error("the database holds no usable JWT secret (table server_secret, name 'jwt'); delete the row to generate a new one");
+  if (readCandidate(file) !== secret) writeAtomically(file, secret);
+  return { secret, source: inserted && candidate === secret ? "generated" : "database" };
+}
+
+function readCandidate(file: string): string | undefined {
   try {
-    linkSync(draft, file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    source = "file";
+    const text = readFileSync(file, "utf8").trim();
+    return text.length >= 16 ? text : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Written aside, then renamed into place: a reader never sees half a secret. */
+function writeAtomically(file: string, secret: string): void {
+  const draft = `${file}.${process.pid}.${randomBytes(4).toString("hex")}`;
+  writeFileSync(draft, secret, { mode: 0o600 });
+  try {
+    renameSync(draft, file);
   } finally {
     rmSync(draft, { force: true });
   }
-  const secret = readFileSync(file, "utf8").trim();
-  if (secret.length < 16) throw new Error(`${file} holds no usable secret; delete it to generate a new one`);
-  return { secret, source };
 }

@@ -7,8 +7,10 @@ import { listen, registerOverTrpc, useClients, type Client } from "./trpc-client
 import { openLegacySocket } from "./wss-client.js";
 
 /**
- * Two real server processes sharing one PostgreSQL database and one Redis: what a member on one
- * node sends reaches members on the other, live; a subscriber can move between nodes without
+ * Two real server processes sharing one PostgreSQL database and one Redis, each with a data folder
+ * of its own and no JWT_SECRET (a token signed by one node is valid on the other because the
+ * generated secret lives in the database): what a member on one node sends reaches members on the
+ * other, live; a subscriber can move between nodes without
  * losing or repeating anything; membership changes apply everywhere at once.
  */
 const nodes: Array<{ child: ChildProcess; url: string }> = [];
@@ -25,7 +27,6 @@ beforeAll(async () => {
       DATABASE_URL: database.url ?? "",
       REDIS_URL: process.env.REDIS_URL ?? "",
       REDIS_CHANNEL: channel,
-      JWT_SECRET: "multi-node-test-secret-0123456789",
       DATA_DIR: dir.path,
       GROUP_SEND_BURST: "1000",
       // No database polling during the test: everything that crosses nodes must come through Redis.

@@ -6,3 +6,4 @@ export * from "./conversations.js";
 export * from "./sessions.js";
 export * from "./messages.js";
 export * from "./events.js";
+export * from "./secrets.js";
