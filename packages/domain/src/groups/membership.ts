@@ -9,7 +9,7 @@ import {
   type Tx,
 } from "@omnilink/db";
 import { and, count, eq, inArray, notInArray, sql } from "drizzle-orm";
-import { isActiveMembership, isUsableAccount } from "../access.js";
+import { activeMembershipRow, isActiveMembership, isUsableAccount } from "../access.js";
 import type { DomainContext } from "../context.js";
 import { ensureConversation, ensureSession, lockConversation } from "../sessions/ensure.js";
 import { GroupErrors } from "./texts.js";
@@ -42,7 +42,7 @@ export async function activeMemberIds(q: Queryable, groupId: string): Promise<st
   const rows = await q
     .select({ userId: contacts.userId })
     .from(contacts)
-    .where(and(eq(contacts.contactId, groupId), eq(contacts.contactType, ContactType.group), inArray(contacts.status, ACTIVE)))
+    .where(and(eq(contacts.contactId, groupId), activeMembershipRow()))
     .orderBy(contacts.id);
   return rows.map((r) => r.userId);
 }
@@ -56,9 +56,8 @@ export async function activeAmong(q: Queryable, groupId: string, userIds: string
     .where(
       and(
         eq(contacts.contactId, groupId),
-        eq(contacts.contactType, ContactType.group),
+        activeMembershipRow(),
         inArray(contacts.userId, userIds),
-        inArray(contacts.status, ACTIVE),
       ),
     );
   return new Set(rows.map((r) => r.userId));
@@ -89,7 +88,7 @@ export async function recountMembers(tx: Tx, groupId: string): Promise<number> {
   const active = tx
     .select({ n: count() })
     .from(contacts)
-    .where(and(eq(contacts.contactId, groupId), eq(contacts.contactType, ContactType.group), inArray(contacts.status, ACTIVE)));
+    .where(and(eq(contacts.contactId, groupId), activeMembershipRow()));
   const [row] = await tx
     .update(groups)
     .set({ memberCnt: sql`(${active})` })
