@@ -31,11 +31,14 @@ export class Outbox {
     audience: { groupId?: string | null; userIds?: string[] },
     payload: EventPayloads[T],
   ): Promise<StreamEventView<T>> {
-    await this.lockStream();
-    const [row] = await this.tx
-      .insert(streamEvents)
-      .values({ type, groupId: audience.groupId ?? null, userIds: [...new Set(audience.userIds ?? [])], payload })
-      .returning();
+    // Issued together with the lock (see lockStream), so the insert runs as soon as it is granted.
+    const [, [row]] = await Promise.all([
+      this.lockStream(),
+      this.tx
+        .insert(streamEvents)
+        .values({ type, groupId: audience.groupId ?? null, userIds: [...new Set(audience.userIds ?? [])], payload })
+        .returning(),
+    ]);
     if (!row) throw new Error("stream_event insert returned no row");
     const event: StreamEventView<T> = { id: row.id, type, groupId: row.groupId, userIds: row.userIds, payload, createdAt: row.createdAt };
     this.items.push({ kind: "event", id: event.id, event: event });
