@@ -166,9 +166,10 @@ export async function bulkLoadHistory(
   for (let from = 1; from <= count; from += batch) {
     const to = Math.min(count, from + batch - 1);
     await sql.query(
-      `insert into message (uuid, conversation_id, seq, session_id, type, content, send_id, send_name, receive_id, created_at)
+      // tx 2 (frozen): history as old as the database's first tick, never news for the live stream.
+      `insert into message (uuid, conversation_id, seq, session_id, type, content, send_id, send_name, receive_id, created_at, tx)
        select 'M' || $1 || lpad(g::text, 7, '0'), $2, g, '', 0, 'history message number ' || g, $3, $4, $2,
-              now() - make_interval(secs => ($5::int - g))
+              now() - make_interval(secs => ($5::int - g)), '2'::xid8
        from generate_series($6::int, $7::int) g
        order by g`,
       [tag, group.id, group.senderId, group.senderName, count, from, to],

@@ -8,7 +8,7 @@ export function registerMetrics(app: FastifyInstance, domain: DomainContext, soc
   collectDefaultMetrics({ register: registry });
   new Gauge({
     name: "omnilink_stream_position",
-    help: "Highest stream id this node has dispatched",
+    help: "Stream position this node has handed out up to (tick * 65536 + rank)",
     registers: [registry],
     collect() {
       this.set(domain.dispatcher.position);

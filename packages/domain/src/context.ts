@@ -3,6 +3,7 @@ import type { ScryptCost } from "./auth/password.js";
 import type { TokenService } from "./auth/tokens.js";
 import type { EventBus } from "./realtime/bus.js";
 import type { StreamDispatcher } from "./realtime/dispatcher.js";
+import type { Ticker } from "./realtime/ticker.js";
 import type { SendQueue } from "./messages/send.js";
 import type { RateLimiter } from "./messages/rate-limit.js";
 
@@ -43,6 +44,8 @@ export interface DomainContext {
   bus: EventBus;
   /** This node's ordered view of the stream and its local subscribers. */
   dispatcher: StreamDispatcher;
+  /** Orders committed stream rows after the fact (see Ticker). */
+  ticker: Ticker;
   limits: Limits;
   rateLimiter: RateLimiter;
   /** This node's group-commit queues, one per conversation with sends in flight. */

@@ -6,6 +6,7 @@ import { SendQueue } from "./messages/send.js";
 import { createRateLimiter } from "./messages/rate-limit.js";
 import { createMemoryBus, type EventBus } from "./realtime/bus.js";
 import { StreamDispatcher } from "./realtime/dispatcher.js";
+import { Ticker } from "./realtime/ticker.js";
 
 export interface DomainOptions {
   db: Db;
@@ -27,17 +28,23 @@ export async function createDomain(options: DomainOptions): Promise<DomainContex
   const bus = options.bus ?? createMemoryBus();
   const dispatcher = new StreamDispatcher(options.db, bus, { log, ...(options.streamPollMs ? { pollMs: options.streamPollMs } : {}) });
   await dispatcher.start();
+  const ticker = new Ticker(options.db, bus, log);
+  ticker.start(options.streamPollMs ?? 1000);
   const ctx: DomainContext & { stop(): Promise<void> } = {
     db: options.db,
     tokens: options.tokens,
     ...(options.scryptCost ? { scryptCost: options.scryptCost } : {}),
     bus,
     dispatcher,
+    ticker,
     limits,
     rateLimiter: createRateLimiter(limits.groupSendBurst, limits.groupSendPerSecond),
     sends: new SendQueue(() => ctx),
     log,
-    stop: () => dispatcher.stop(),
+    stop: async () => {
+      await ticker.stop();
+      await dispatcher.stop();
+    },
   };
   return ctx;
 }

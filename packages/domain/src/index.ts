@@ -12,6 +12,8 @@ export * from "./realtime/events.js";
 export * from "./realtime/bus.js";
 export * from "./realtime/dispatcher.js";
 export * from "./realtime/outbox.js";
+export * from "./realtime/positions.js";
+export * from "./realtime/ticker.js";
 export * from "./realtime/subscribe.js";
 export * from "./sessions/index.js";
 export * from "./messages/index.js";

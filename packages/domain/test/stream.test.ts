@@ -2,7 +2,7 @@ import { createTestDb, type TestDb } from "@omnilink/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTokenService } from "../src/auth/tokens.js";
 import { createDomain } from "../src/create.js";
-import { createMemoryBus, type EventBus } from "../src/realtime/bus.js";
+import { createMemoryBus, type BusMessage, type EventBus } from "../src/realtime/bus.js";
 import type { StreamItem } from "../src/realtime/events.js";
 import { collect, friendsWithSessions, groupWith, send, settle } from "./fixtures.js";
 import { createTestContext, newUser, TEST_SCRYPT_COST, useTestContext } from "./helpers.js";
@@ -111,19 +111,19 @@ describe("the dispatcher", () => {
   it("fills what the bus lost or reordered from the database, and still hands items out in order", async () => {
     const inner = createMemoryBus();
     let n = 0;
-    const held: StreamItem[][] = [];
+    const held: BusMessage[] = [];
     // Drops every third publication and delays every other one: the database must fill the gaps.
     const lossy: EventBus = {
       ...inner,
-      publish(items) {
+      publish(message) {
         n++;
         if (n % 3 === 0) return;
         if (n % 2 === 0) {
-          held.push(items);
-          setTimeout(() => inner.publish(held.shift() ?? []), 40);
+          held.push(message);
+          setTimeout(() => inner.publish(held.shift() ?? {}), 40);
           return;
         }
-        inner.publish(items);
+        inner.publish(message);
       },
     };
     const tokens = createTokenService({ secret: "x".repeat(32), issuer: "OmniLink", expireHours: 1 });

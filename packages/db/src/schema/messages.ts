@@ -11,7 +11,7 @@ import {
   unique,
   varchar,
 } from "drizzle-orm/pg-core";
-import { createdAt, publicId, seqColumn } from "./columns.js";
+import { createdAt, publicId, seqColumn, writerTx } from "./columns.js";
 import { conversations } from "./conversations.js";
 import { users } from "./users.js";
 
@@ -58,6 +58,7 @@ export const messages = pgTable(
     /** Sender-chosen id that makes a retried send return the original message. */
     clientMsgId: varchar("client_msg_id", { length: 64 }),
     createdAt: createdAt(),
+    tx: writerTx(),
   },
   (t) => [
     unique("message_conversation_seq_key").on(t.conversationId, t.seq),
@@ -66,6 +67,8 @@ export const messages = pgTable(
     index("message_session_id_created_at_idx").on(t.sessionId, t.createdAt),
     // Resume: "this user's conversations, after stream id X" without scanning other conversations.
     index("message_conversation_id_id_idx").on(t.conversationId, t.id),
+    // A tick finds the rows committed since the previous one from their writing transactions.
+    index("message_tx_idx").on(t.tx),
     check("message_seq_check", sql`${t.seq} > 0`),
     check("message_type_check", sql`${t.type} between 0 and 3`),
   ],

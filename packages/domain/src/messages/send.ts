@@ -204,9 +204,7 @@ async function persist(tx: Tx, outbox: Outbox, conversationId: string, lastSeq: 
         ${sql.identifier(sessions.hiddenSeq.name)} = null,
         ${sql.identifier(sessions.updatedAt.name)} = now()
     where ${and(eq(sessions.conversationId, conversationId), inArray(sessions.sendId, readUpTo.map(([id]) => id)))}`);
-  // The stream lock and the insert are issued together: the lock is held from the moment it is
-  // granted to the commit, so no client round trip is spent while holding it.
-  const [, rows] = await Promise.all([outbox.lockStream(), tx.insert(messages).values(values).returning(messageViewColumns)]);
+  const rows = await tx.insert(messages).values(values).returning(messageViewColumns);
   // Ids come from the sequence in VALUES order; sort by seq anyway so publication follows the conversation's order.
   rows.sort((a, b) => a.seq - b.seq);
   for (const row of rows) outbox.message(row);

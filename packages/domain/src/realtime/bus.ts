@@ -1,17 +1,24 @@
 import type { StreamItem } from "./events.js";
+import type { TickInfo } from "./positions.js";
 
-export type BusListener = (items: StreamItem[]) => void;
+/** What travels between nodes: committed rows (not yet ordered) and the ticks that order them. */
+export interface BusMessage {
+  items?: StreamItem[];
+  ticks?: TickInfo[];
+}
+
+export type BusListener = (message: BusMessage) => void;
 
 /**
- * Wakes every node up after a commit. It is never the truth: a node that misses a publication
- * finds the items in the database (see StreamDispatcher's gap handling and poll).
+ * Wakes every node up after a commit or a tick. It is never the truth: a node that misses a
+ * publication finds the rows and the ticks in the database (see StreamDispatcher).
  */
 export interface EventBus {
   /**
-   * Hands committed items to this node's listeners at once and to the other nodes when it can.
+   * Hands the message to this node's listeners at once and to the other nodes when it can.
    * Never waits and never throws: a send's acknowledgement must not depend on the bus.
    */
-  publish(items: StreamItem[]): void;
+  publish(message: BusMessage): void;
   subscribe(listener: BusListener): () => void;
   close(): Promise<void>;
   /** Publications sent to the other nodes, and those dropped instead (a bus between nodes only). */
@@ -22,8 +29,8 @@ export interface EventBus {
 export function createMemoryBus(): EventBus {
   const listeners = new Set<BusListener>();
   return {
-    publish(items) {
-      for (const listener of listeners) listener(items);
+    publish(message) {
+      for (const listener of listeners) listener(message);
     },
     subscribe(listener) {
       listeners.add(listener);

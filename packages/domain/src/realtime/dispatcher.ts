@@ -1,9 +1,10 @@
 import type { Db } from "@omnilink/db";
 import type { Logger } from "../context.js";
 import { isGroupId } from "../ids.js";
-import type { EventBus } from "./bus.js";
+import type { BusMessage, EventBus } from "./bus.js";
 import { membershipEffect, type StreamItem } from "./events.js";
-import { loadStreamItems, streamHead } from "./stream-queries.js";
+import { endOfTick, positionOf, type TickInfo } from "./positions.js";
+import { latestTick, loadItemsByIds, loadTicks } from "./stream-queries.js";
 
 export interface StreamSink {
   /** Called in stream order, synchronously, for every item this subscriber should hear. */
@@ -23,29 +24,39 @@ export class LocalSubscriber {
 }
 
 export interface DispatcherOptions {
-  /** How long an out-of-order item waits for the ones before it before the database is asked. */
+  /** How long a tick waits for its rows to arrive on the bus before the database is asked. */
   gapWaitMs?: number;
-  /** How often the database is polled for items the bus never delivered. */
+  /** How often the database is polled for ticks the bus never delivered. */
   pollMs?: number;
   log: Logger;
 }
 
+/** Rows that arrived on the bus but were never ordered by a tick are forgotten after this long. */
+const UNORDERED_TTL_MS = 60_000;
+const RECENT_IDS = 10_000;
+
 /**
- * This node's ordered view of the event stream. Items arrive from the bus in any order; they are
- * handed out strictly in stream-id order, gaps being filled from the database (the truth). It
- * also keeps, for every group, the exact set of its members connected to this node, updated by
- * the membership events in that same order: a fan-out is one map lookup, never a query per member,
- * and a member removed at id N hears nothing after N.
+ * This node's ordered view of the event stream. Committed rows and the ticks that order them
+ * arrive from the bus in any order; rows are handed out strictly tick by tick, in each tick's
+ * order, whatever is missing being read from the database (the truth). It also keeps, for every
+ * group, the exact set of its members connected to this node, updated by the membership events in
+ * that same order: a fan-out is one map lookup, never a query per member, and a member removed at
+ * position N hears nothing after N.
  */
 export class StreamDispatcher {
-  private delivered = 0;
-  private readonly pending = new Map<number, StreamItem>();
+  /** The last tick handed out completely. */
+  private tick = 0;
+  private readonly rows = new Map<number, { item: StreamItem; at: number }>();
+  /** Ids handed out lately, so a row that reaches the bus after its tick is not kept around. */
+  private readonly recent = new Set<number>();
+  private readonly ticks = new Map<number, TickInfo>();
   private readonly byUser = new Map<string, Set<LocalSubscriber>>();
   private readonly byGroup = new Map<string, Set<LocalSubscriber>>();
   private unsubscribe: (() => void) | undefined;
   private gapTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private resolving: Promise<void> | undefined;
+  private lastSweep = Date.now();
   private readonly gapWaitMs: number;
   private readonly pollMs: number;
 
@@ -58,14 +69,14 @@ export class StreamDispatcher {
     this.pollMs = options.pollMs ?? 1000;
   }
 
-  /** Everything with an id up to this has been handed out. */
+  /** Everything up to this stream position has been handed out. */
   get position(): number {
-    return this.delivered;
+    return endOfTick(this.tick);
   }
 
   async start(): Promise<void> {
-    this.delivered = await streamHead(this.db);
-    this.unsubscribe = this.bus.subscribe((items) => this.receive(items));
+    this.tick = await latestTick(this.db);
+    this.unsubscribe = this.bus.subscribe((message) => this.receive(message));
     this.pollTimer = setInterval(() => void this.poll(), this.pollMs);
     this.pollTimer.unref();
   }
@@ -97,9 +108,9 @@ export class StreamDispatcher {
   }
 
   /**
-   * Step 2, once the user's groups have been read from the database: the subscriber now hears
-   * those groups too. Returns the position from which live delivery is complete; the caller
-   * backfills up to it from the database.
+   * Step 2, once the user's groups as of the registration's position have been read: the
+   * subscriber now hears those groups too. Returns the position from which live delivery is
+   * complete; the caller backfills up to it from the database.
    */
   activate(sub: LocalSubscriber, groupIds: string[]): number {
     const deltas = sub.deltas ?? [];
@@ -109,7 +120,14 @@ export class StreamDispatcher {
       if (d.joined) this.join(sub, d.groupId);
       else this.leave(sub, d.groupId);
     }
-    return this.delivered;
+    return this.position;
+  }
+
+  /** Resolves once every tick up to `tick` has been handed out (reading the database if need be). */
+  async reach(tick: number): Promise<void> {
+    for (let attempt = 0; this.tick < tick && attempt < 50; attempt++) {
+      await (this.resolving ?? this.fillFromDatabase(tick));
+    }
   }
 
   unregister(sub: LocalSubscriber): void {
@@ -118,46 +136,60 @@ export class StreamDispatcher {
     sub.groups.clear();
   }
 
-  receive(items: StreamItem[]): void {
-    for (const item of items) if (item.id > this.delivered) this.pending.set(item.id, item);
+  receive(message: BusMessage): void {
+    const now = Date.now();
+    for (const item of message.items ?? []) if (!this.recent.has(item.id)) this.rows.set(item.id, { item, at: now });
+    for (const t of message.ticks ?? []) if (t.tick > this.tick) this.ticks.set(t.tick, t);
     this.drain();
   }
 
+  /** Hands out every complete tick that follows the last one; asks the database for the rest. */
   private drain(): void {
-    while (this.pending.size > 0) {
-      const next = this.pending.get(this.delivered + 1);
-      if (!next) break;
-      this.pending.delete(next.id);
-      this.delivered = next.id;
-      this.dispatch(next);
+    if (this.resolving) return;
+    for (;;) {
+      const next = this.ticks.get(this.tick + 1);
+      if (!next || !next.itemIds.every((id) => this.rows.has(id))) break;
+      this.handOut(next, new Map());
     }
-    if (this.pending.size > 0 && !this.gapTimer && !this.resolving) {
+    this.sweep();
+    if (this.ticks.size > 0 && !this.gapTimer) {
       this.gapTimer = setTimeout(() => {
         this.gapTimer = undefined;
-        void this.fillFromDatabase(Math.max(...this.pending.keys()));
+        void this.fillFromDatabase(Math.max(...this.ticks.keys()));
       }, this.gapWaitMs);
     }
   }
 
-  /** Reads (delivered, upTo] from the database; ids it does not find were rolled back. */
+  private handOut(t: TickInfo, loaded: Map<number, StreamItem>): void {
+    this.ticks.delete(t.tick);
+    this.tick = t.tick;
+    t.itemIds.forEach((id, k) => {
+      const row = this.rows.get(id)?.item ?? loaded.get(id);
+      this.rows.delete(id);
+      this.recent.add(id);
+      if (this.recent.size > RECENT_IDS) this.recent.delete(this.recent.values().next().value as number);
+      // A row the database no longer has (deleted since) is skipped; its position stays taken.
+      if (row) this.dispatch({ ...row, pos: positionOf(t.tick, k + 1) });
+    });
+  }
+
+  /** Reads the ticks up to `upTo` it lacks, and the rows the bus did not bring, from the database. */
   private fillFromDatabase(upTo: number): Promise<void> {
     this.resolving ??= (async () => {
       try {
-        while (this.delivered < upTo) {
-          const found = await loadStreamItems(this.db, { after: this.delivered, upTo, limit: 1000 });
-          const last = found.length === 1000 ? (found.at(-1)?.id ?? upTo) : upTo;
-          for (const item of found) if (item.id > this.delivered) this.pending.set(item.id, item);
-          for (const id of [...this.pending.keys()].filter((id) => id <= last).sort((a, b) => a - b)) {
-            const item = this.pending.get(id);
-            this.pending.delete(id);
-            if (!item || id <= this.delivered) continue;
-            this.delivered = id;
-            this.dispatch(item);
+        while (this.tick < upTo) {
+          const ticks = await loadTicks(this.db, this.tick, upTo, 200);
+          if (ticks.length === 0) break;
+          for (const t of ticks) if (t.tick > this.tick && !this.ticks.has(t.tick)) this.ticks.set(t.tick, t);
+          const missing = ticks.flatMap((t) => t.itemIds.filter((id) => !this.rows.has(id)));
+          const loaded = await loadItemsByIds(this.db, missing);
+          for (const t of ticks) {
+            const known = this.ticks.get(t.tick);
+            if (known && t.tick === this.tick + 1) this.handOut(known, loaded);
           }
-          this.delivered = Math.max(this.delivered, last);
         }
       } catch (error) {
-        this.options.log.error({ err: error }, "filling a stream gap from the database failed; will retry");
+        this.options.log.error({ err: error }, "filling the stream from the database failed; will retry");
       } finally {
         this.resolving = undefined;
       }
@@ -167,13 +199,21 @@ export class StreamDispatcher {
   }
 
   private async poll(): Promise<void> {
-    if (this.resolving || this.pending.size > 0) return;
+    if (this.resolving) return;
     try {
-      const head = await streamHead(this.db);
-      if (head > this.delivered) await this.fillFromDatabase(head);
+      const head = await latestTick(this.db);
+      if (head > this.tick) await this.fillFromDatabase(head);
     } catch (error) {
       this.options.log.warn({ err: error }, "stream poll failed");
     }
+  }
+
+  /** Forgets rows no tick has claimed for a long time (a tick that saw them was handed out without them). */
+  private sweep(): void {
+    const now = Date.now();
+    if (now - this.lastSweep < UNORDERED_TTL_MS) return;
+    this.lastSweep = now;
+    for (const [id, { at }] of this.rows) if (now - at > UNORDERED_TTL_MS) this.rows.delete(id);
   }
 
   private dispatch(item: StreamItem): void {

@@ -1,18 +1,17 @@
-import { streamEvents, type Queryable } from "@omnilink/db";
-import { and, arrayContains, asc, gt, inArray } from "drizzle-orm";
+import type { Queryable } from "@omnilink/db";
 import { isGroupId } from "../ids.js";
-import { membershipEffect, MEMBERSHIP_EVENT_TYPES, type StreamEventView, type StreamItem } from "./events.js";
-import { loadAudience } from "./stream-queries.js";
+import { membershipEffect, MEMBERSHIP_EVENT_TYPES, type StreamItem } from "./events.js";
+import { loadAudience, membershipEventsAfter } from "./stream-queries.js";
 
 /**
  * Which groups a user belonged to at a stream position, from the database alone.
  *
  * Every membership change writes, in its own transaction, an event that lists the users it
- * affects. So for each group, the user's first membership event after `position` tells what they
- * were at `position` (a join: not a member; a leave, kick or dismissal: a member), and a group with
- * no such event has not changed for them since: its current state is the state at `position`.
- * The events are read after the current memberships, so every change the first read reflects has
- * its event in the second.
+ * affects. So for each group, the user's first membership event after `position` (ticked after
+ * it, or committed and not ticked yet) tells what they were at `position` (a join: not a member; a
+ * leave, kick or dismissal: a member), and a group with no such event has not changed for them
+ * since: its current state is the state at `position`. The events are read after the current
+ * memberships, so every change the first read reflects has its event in the second.
  *
  * Returns the groups at `position` and every group whose membership for the user changed after it.
  */
@@ -22,15 +21,10 @@ export async function membershipAt(
   position: number,
 ): Promise<{ groups: Set<string>; changedSince: Set<string>; privateConversationIds: string[] }> {
   const audience = await loadAudience(db, userId);
-  const events = await db
-    .select()
-    .from(streamEvents)
-    .where(and(gt(streamEvents.id, position), inArray(streamEvents.type, [...MEMBERSHIP_EVENT_TYPES]), arrayContains(streamEvents.userIds, [userId])))
-    .orderBy(asc(streamEvents.id));
+  const events = await membershipEventsAfter(db, userId, position, MEMBERSHIP_EVENT_TYPES);
   const groups = new Set(audience.groupIds);
   const changedSince = new Set<string>();
-  for (const row of events) {
-    const event = row as StreamEventView;
+  for (const event of events) {
     const groupId = event.groupId;
     if (!groupId || changedSince.has(groupId)) continue;
     const effect = membershipEffect(event);

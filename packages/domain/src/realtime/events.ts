@@ -1,6 +1,7 @@
 /**
- * What the live stream carries. Every item has a stream id (from event_stream_seq): ids follow
- * commit order, so "everything after id X" is a complete, ordered resume point.
+ * What the live stream carries. Every row has an id from event_stream_seq; its place in the
+ * stream is decided after commit by a tick (see ticker.ts), so "everything after the item with
+ * id X" is a complete, ordered resume point.
  */
 
 export interface MessageView {
@@ -62,7 +63,11 @@ export interface StreamEventView<T extends EventType = EventType> {
   createdAt: Date;
 }
 
-export type StreamItem = { kind: "message"; id: number; message: MessageView } | { kind: "event"; id: number; event: StreamEventView };
+/**
+ * A stream row as subscribers get it. `id` is the row's id (the cursor clients resume from);
+ * `pos` its stream position (see positions.ts), 0 until a tick has ordered it.
+ */
+export type StreamItem = ({ kind: "message"; id: number; message: MessageView } | { kind: "event"; id: number; event: StreamEventView }) & { pos: number };
 
 /** The event types that change who belongs to a group (see membershipEffect). */
 export const MEMBERSHIP_EVENT_TYPES = ["group.created", "member.joined", "member.left", "member.removed", "group.dismissed"] as const satisfies EventType[];

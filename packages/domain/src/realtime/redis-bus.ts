@@ -1,20 +1,19 @@
 import { Redis } from "ioredis";
 import type { Logger } from "../context.js";
-import type { BusListener, EventBus } from "./bus.js";
-import type { StreamItem } from "./events.js";
+import type { BusListener, BusMessage, EventBus } from "./bus.js";
 
-/** Items travel as JSON; their dates are revived on arrival. */
-function encode(items: StreamItem[]): string {
-  return JSON.stringify(items);
+/** Messages travel as JSON; their dates are revived on arrival. */
+function encode(message: BusMessage): string {
+  return JSON.stringify(message);
 }
 
-function decode(text: string): StreamItem[] {
-  const items = JSON.parse(text) as StreamItem[];
-  for (const item of items) {
+function decode(text: string): BusMessage {
+  const message = JSON.parse(text) as BusMessage;
+  for (const item of message.items ?? []) {
     if (item.kind === "message") item.message.createdAt = new Date(item.message.createdAt);
     else item.event.createdAt = new Date(item.event.createdAt);
   }
-  return items;
+  return message;
 }
 
 export interface RedisBusOptions {
@@ -34,7 +33,7 @@ export interface RedisBusStats {
 /**
  * Redis pub/sub between nodes. The publishing node hands items to its own listeners at once and
  * every node (itself included) receives them again from Redis; the dispatcher drops what it has
- * already seen by stream id. Redis is only a wake-up: a lost publication is found in the database.
+ * already seen. Redis is only a wake-up: a lost publication is found in the database.
  *
  * Publishing never waits for Redis. Encoded publications go into a bounded backlog that one loop
  * sends, a pipeline at a time; while Redis is unreachable the backlog is dropped instead of
@@ -52,8 +51,8 @@ export async function createRedisBus(url: string, channel: string, log: Logger, 
   const sub = new Redis(url, { lazyConnect: true });
   await Promise.all([pub.connect(), sub.connect()]);
   const listeners = new Set<BusListener>();
-  const deliver = (items: StreamItem[]) => {
-    for (const listener of listeners) listener(items);
+  const deliver = (message: BusMessage) => {
+    for (const listener of listeners) listener(message);
   };
   sub.on("message", (ch: string, text: string) => {
     if (ch !== channel) return;
@@ -104,10 +103,10 @@ export async function createRedisBus(url: string, channel: string, log: Logger, 
   };
 
   return {
-    publish(items) {
-      deliver(items);
+    publish(message) {
+      deliver(message);
       if (closed) return;
-      backlog.push(encode(items));
+      backlog.push(encode(message));
       if (backlog.length > maxPending) drop(backlog.splice(0, backlog.length - maxPending).length);
       void pump();
     },

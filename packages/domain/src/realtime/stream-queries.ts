@@ -1,7 +1,8 @@
-import { contacts, groups, messages, sessions, streamEvents, type Queryable } from "@omnilink/db";
-import { and, asc, eq, gt, inArray, lte, max, not, like, or, arrayContains } from "drizzle-orm";
-import type { MessageView, StreamEventView, StreamItem } from "./events.js";
+import { messages, sessions, streamEvents, streamTicks, contacts, groups, queryRows, type Queryable } from "@omnilink/db";
+import { and, arrayContains, asc, eq, inArray, like, lte, max, not, or, sql } from "drizzle-orm";
 import { activeMembershipOf } from "../access.js";
+import type { MessageView, StreamEventView, StreamItem } from "./events.js";
+import { endOfTick, positionOf, tickOf, type TickInfo } from "./positions.js";
 
 export const messageViewColumns = {
   id: messages.id,
@@ -25,11 +26,30 @@ export const messageViewColumns = {
   createdAt: messages.createdAt,
 };
 
-/** The highest committed stream id: every id below it is settled (see Outbox). */
-export async function streamHead(db: Queryable): Promise<number> {
-  const [m] = await db.select({ id: max(messages.id) }).from(messages);
-  const [e] = await db.select({ id: max(streamEvents.id) }).from(streamEvents);
-  return Math.max(Number(m?.id ?? 0), Number(e?.id ?? 0));
+const eventViewColumns = {
+  id: streamEvents.id,
+  type: streamEvents.type,
+  groupId: streamEvents.groupId,
+  userIds: streamEvents.userIds,
+  payload: streamEvents.payload,
+  createdAt: streamEvents.createdAt,
+};
+
+/** The newest tick written. */
+export async function latestTick(db: Queryable): Promise<number> {
+  const [row] = await db.select({ tick: max(streamTicks.tick) }).from(streamTicks);
+  return Number(row?.tick ?? 0);
+}
+
+/** Ticks after `after` (exclusive), up to `upTo` (inclusive), in order, at most `limit`. */
+export async function loadTicks(db: Queryable, after: number, upTo: number, limit: number): Promise<TickInfo[]> {
+  const rows = await db
+    .select({ tick: streamTicks.tick, itemIds: streamTicks.itemIds })
+    .from(streamTicks)
+    .where(and(sql`${streamTicks.tick} > ${after}`, lte(streamTicks.tick, upTo)))
+    .orderBy(asc(streamTicks.tick))
+    .limit(limit);
+  return rows.map((r) => ({ tick: Number(r.tick), itemIds: r.itemIds.map(Number) }));
 }
 
 /** Who a user hears from: their active groups and the conversations of their private sessions. */
@@ -46,17 +66,20 @@ export async function loadAudience(db: Queryable, userId: string): Promise<{ gro
   return { groupIds: memberships.map((m) => m.groupId), privateConversationIds: privates.map((p) => p.conversationId) };
 }
 
+export interface Audience {
+  userId: string;
+  groupIds: string[];
+  privateConversationIds: string[];
+}
+
 /**
- * Stream items with after < id <= upTo, in id order, at most `limit`. With an audience, only
- * what that user should hear: messages of the given conversations, and events of the given
- * groups or addressed to the user.
+ * The rows with these ids, as unordered stream items (pos 0). With an audience, only what that
+ * user should hear: messages of the given conversations, events of the given groups or addressed
+ * to the user.
  */
-export async function loadStreamItems(
-  db: Queryable,
-  range: { after: number; upTo: number; limit: number },
-  audience?: { userId: string; groupIds: string[]; privateConversationIds: string[] },
-): Promise<StreamItem[]> {
-  const idRange = (col: typeof messages.id | typeof streamEvents.id) => and(gt(col, range.after), lte(col, range.upTo));
+export async function loadItemsByIds(db: Queryable, ids: number[], audience?: Audience): Promise<Map<number, StreamItem>> {
+  const found = new Map<number, StreamItem>();
+  if (ids.length === 0) return found;
   const conversationIds = audience ? [...audience.groupIds, ...audience.privateConversationIds] : [];
   const messageRows: MessageView[] =
     audience && conversationIds.length === 0
@@ -64,15 +87,13 @@ export async function loadStreamItems(
       : await db
           .select(messageViewColumns)
           .from(messages)
-          .where(and(idRange(messages.id), audience ? inArray(messages.conversationId, conversationIds) : undefined))
-          .orderBy(asc(messages.id))
-          .limit(range.limit);
+          .where(and(inArray(messages.id, ids), audience ? inArray(messages.conversationId, conversationIds) : undefined));
   const eventRows = await db
-    .select()
+    .select(eventViewColumns)
     .from(streamEvents)
     .where(
       and(
-        idRange(streamEvents.id),
+        inArray(streamEvents.id, ids),
         audience
           ? or(
               audience.groupIds.length > 0 ? inArray(streamEvents.groupId, audience.groupIds) : undefined,
@@ -80,18 +101,97 @@ export async function loadStreamItems(
             )
           : undefined,
       ),
-    )
-    .orderBy(asc(streamEvents.id))
-    .limit(range.limit);
-  const items: StreamItem[] = [
-    ...messageRows.map((message): StreamItem => ({ kind: "message", id: message.id, message })),
-    ...eventRows.map((row): StreamItem => ({ kind: "event", id: row.id, event: row as StreamEventView })),
-  ];
-  items.sort((a, b) => a.id - b.id);
-  // Both lists were cut at `limit`; past the smaller cut-off the merge may be missing rows.
-  const cut = Math.min(
-    messageRows.length === range.limit ? (messageRows.at(-1)?.id ?? Infinity) : Infinity,
-    eventRows.length === range.limit ? (eventRows.at(-1)?.id ?? Infinity) : Infinity,
-  );
-  return items.filter((i) => i.id <= cut);
+    );
+  for (const message of messageRows) found.set(message.id, { kind: "message", id: message.id, message, pos: 0 });
+  for (const row of eventRows) found.set(row.id, { kind: "event", id: row.id, event: row as StreamEventView, pos: 0 });
+  return found;
 }
+
+/**
+ * Stream items with after < pos <= upTo, in stream order, reading at most `maxTicks` ticks and
+ * `maxIds` rows' ids. Returns them with the position the scan covered (the caller continues from
+ * there: with an audience, a page may hold nothing and still move on).
+ */
+export async function loadStreamItems(
+  db: Queryable,
+  range: { after: number; upTo: number; maxTicks?: number; maxIds?: number },
+  audience?: Audience,
+): Promise<{ items: StreamItem[]; scannedTo: number }> {
+  const maxTicks = range.maxTicks ?? 200;
+  const maxIds = range.maxIds ?? 2000;
+  const ticks = await loadTicks(db, tickOf(range.after) - 1, tickOf(range.upTo), maxTicks);
+  const wanted: Array<{ pos: number; id: number }> = [];
+  let scannedTo = ticks.length === maxTicks ? endOfTick(ticks.at(-1)?.tick ?? tickOf(range.upTo)) : range.upTo;
+  outer: for (const t of ticks) {
+    for (let k = 0; k < t.itemIds.length; k++) {
+      const pos = positionOf(t.tick, k + 1);
+      if (pos <= range.after) continue;
+      if (pos > range.upTo) break outer;
+      if (wanted.length === maxIds) {
+        scannedTo = wanted.at(-1)?.pos ?? range.after;
+        break outer;
+      }
+      wanted.push({ pos, id: t.itemIds[k] as number });
+    }
+  }
+  const rows = await loadItemsByIds(
+    db,
+    wanted.map((w) => w.id),
+    audience,
+  );
+  const items: StreamItem[] = [];
+  for (const w of wanted) {
+    const row = rows.get(w.id);
+    if (row) items.push({ ...row, pos: w.pos });
+  }
+  return { items, scannedTo: Math.max(scannedTo, range.after) };
+}
+
+/**
+ * The stream position of the row with this id (a client's resume cursor), or undefined when no
+ * tick holds it (an id from before ticks existed, or not an id of ours).
+ */
+export async function positionOfRow(db: Queryable, id: number): Promise<number | undefined> {
+  const rows = await queryRows<{ tick: number | string; rank: number | string }>(
+    db,
+    sql`select t.tick, array_position(t.item_ids, ${id}::bigint) as rank
+        from ${streamTicks} t
+        where t.snap_xmax > coalesce((select tx from message where id = ${id}), (select tx from stream_event where id = ${id}))
+          and ${id}::bigint = any(t.item_ids)
+        order by t.snap_xmax, t.tick
+        limit 1`,
+  );
+  const row = rows[0];
+  return row ? positionOf(Number(row.tick), Number(row.rank)) : undefined;
+}
+
+/**
+ * Membership events addressed to `userId` after `position`, in stream order: those of later ticks
+ * (and of the same tick, ranked after it), then those committed but not ticked yet. Read in one
+ * statement, so a row is either in a tick that statement sees or counted as not ticked.
+ */
+export async function membershipEventsAfter(db: Queryable, userId: string, position: number, types: readonly string[]): Promise<StreamEventView[]> {
+  const rows = await queryRows<StreamEventView & { tick: number | string | null; rank: number | string | null }>(
+    db,
+    sql`with last as (select snap from ${streamTicks} order by tick desc limit 1)
+        select e.id, e.type, e.group_id as "groupId", e.user_ids as "userIds", e.payload, e.created_at as "createdAt", t.tick, u.rank
+        from ${streamTicks} t
+        cross join lateral unnest(t.item_ids) with ordinality as u(id, rank)
+        join ${streamEvents} e on e.id = u.id
+        where t.tick >= ${tickOf(position)} and e.type in ${sql`(${sql.join(types.map((t) => sql`${t}`), sql`, `)})`} and e.user_ids @> array[${userId}]::text[]
+        union all
+        select e.id, e.type, e.group_id, e.user_ids, e.payload, e.created_at, null, null
+        from ${streamEvents} e, last
+        where e.tx >= pg_snapshot_xmin(last.snap) and not pg_visible_in_snapshot(e.tx, last.snap)
+          and e.type in ${sql`(${sql.join(types.map((t) => sql`${t}`), sql`, `)})`} and e.user_ids @> array[${userId}]::text[]`,
+  );
+  const placed = rows.map((r) => ({
+    event: { id: Number(r.id), type: r.type, groupId: r.groupId, userIds: r.userIds, payload: r.payload, createdAt: new Date(r.createdAt) },
+    pos: r.tick === null ? Number.MAX_SAFE_INTEGER : positionOf(Number(r.tick), Number(r.rank)),
+  }));
+  return placed
+    .filter((p) => p.pos > position)
+    .sort((a, b) => a.pos - b.pos || a.event.id - b.event.id)
+    .map((p) => p.event);
+}
+

@@ -3,12 +3,13 @@ import { AppError } from "../errors.js";
 import { Entitlement, membershipAt } from "./entitlement.js";
 import type { StreamItem } from "./events.js";
 import { BoundedQueue } from "./queue.js";
-import { loadStreamItems } from "./stream-queries.js";
+import { loadStreamItems, positionOfRow } from "./stream-queries.js";
 
-const BACKFILL_PAGE = 500;
+/** Rows read per backfill query (before the audience filter). */
+const BACKFILL_PAGE = 2000;
 
 export interface StreamOptions {
-  /** Resume after this stream id (a tracked event id); absent: from now. */
+  /** Resume after the item with this id (a tracked event id); absent or unknown: from now. */
   after?: number | undefined;
   signal?: AbortSignal | undefined;
 }
@@ -23,6 +24,9 @@ export interface StreamOptions {
  */
 export async function* userStream(ctx: DomainContext, userId: string, options: StreamOptions = {}): AsyncGenerator<StreamItem> {
   const queue = new BoundedQueue<StreamItem>(ctx.limits.maxSubscriberQueue);
+  // "From now" means after everything committed before this call: have it ordered (and, on this
+  // node, handed out) first, so it is not mistaken for news.
+  if (options.after === undefined) await ctx.dispatcher.reach(await ctx.ticker.kick());
   // Everything up to here was dispatched before the subscriber existed; every membership change
   // dispatched after it is recorded by the dispatcher until activate() replays it.
   const registeredAt = ctx.dispatcher.position;
@@ -32,7 +36,9 @@ export async function* userStream(ctx: DomainContext, userId: string, options: S
   try {
     const now = await membershipAt(ctx.db, userId, registeredAt);
     const liveFrom = ctx.dispatcher.activate(sub, [...now.groups]);
-    let last = options.after ?? registeredAt;
+    // A resume cursor is an item id; the stream is walked by position.
+    const resumeAt = options.after === undefined ? undefined : await positionOfRow(ctx.db, options.after);
+    let last = resumeAt ?? registeredAt;
     if (last < liveFrom && !options.signal?.aborted) {
       const start = last === registeredAt ? now : await membershipAt(ctx.db, userId, last);
       const entitlement = new Entitlement(userId, new Set(start.groups));
@@ -40,20 +46,18 @@ export async function* userStream(ctx: DomainContext, userId: string, options: S
       const groupIds = [...new Set([...start.groups, ...start.changedSince, ...sub.groups])];
       const audience = { userId, groupIds, privateConversationIds: start.privateConversationIds };
       while (last < liveFrom && !options.signal?.aborted) {
-        const page = await loadStreamItems(ctx.db, { after: last, upTo: liveFrom, limit: BACKFILL_PAGE }, audience);
-        if (page.length === 0) break;
-        for (const item of page) {
-          last = item.id;
-          if (entitlement.admits(item)) yield item;
-        }
+        const page = await loadStreamItems(ctx.db, { after: last, upTo: liveFrom, maxIds: BACKFILL_PAGE }, audience);
+        for (const item of page.items) if (entitlement.admits(item)) yield item;
+        if (page.scannedTo <= last) break;
+        last = page.scannedTo;
       }
     }
     last = Math.max(last, liveFrom);
     for (;;) {
       const item = await queue.next();
       if (!item) break;
-      if (item.id <= last) continue;
-      last = item.id;
+      if (item.pos <= last) continue;
+      last = item.pos;
       yield item;
     }
     if (queue.overflowed) throw new AppError("RATE_LIMITED", "subscriber too slow: reconnect with the last event id");
