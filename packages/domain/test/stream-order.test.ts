@@ -1,4 +1,7 @@
 import { streamEvents } from "@omnilink/db";
+import { sql } from "drizzle-orm";
+import { endOfTick, MAX_TICK_ITEMS } from "../src/realtime/positions.js";
+import { latestTick, loadTicks } from "../src/realtime/stream-queries.js";
 import { describe, expect, it } from "vitest";
 import { createGroup } from "../src/groups/create-group.js";
 import type { StreamItem } from "../src/realtime/events.js";
@@ -47,6 +50,22 @@ describe("the stream's order, decided after commit", () => {
     await settle(300);
     expect(resumed.items.map((i) => i.id)).toEqual(live.items.slice(cut).map((i) => i.id));
     await resumed.stop();
+  });
+
+  it("a commit larger than one tick holds is split over consecutive ticks, every row once", async () => {
+    const before = await latestTick(t.ctx.db);
+    await t.ctx.db.execute(sql`insert into stream_event (type, group_id, user_ids, payload) select 'group.updated', null, '{}', '{}'::jsonb from generate_series(1, ${MAX_TICK_ITEMS + 10})`);
+    await t.ctx.ticker.kick();
+    const ticks = await loadTicks(t.ctx.db, before, Number.MAX_SAFE_INTEGER, 10);
+    const ids = ticks.flatMap((k) => k.itemIds);
+    expect(ticks.length).toBe(2);
+    expect(ticks.map((k) => k.tick)).toEqual([before + 1, before + 2]);
+    expect(ticks[0]!.itemIds).toHaveLength(MAX_TICK_ITEMS);
+    expect(new Set(ids).size).toBe(MAX_TICK_ITEMS + 10);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    // The dispatcher hands both out (reading the rows the bus never carried from the database).
+    await t.ctx.dispatcher.reach(before + 2);
+    expect(t.ctx.dispatcher.position).toBe(endOfTick(before + 2));
   });
 
   it.runIf(onPostgres)("a long transaction in flight delays only its own row: later commits are delivered meanwhile, it follows when it commits", async () => {

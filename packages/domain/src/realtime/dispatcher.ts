@@ -49,6 +49,9 @@ export class StreamDispatcher {
   private readonly rows = new Map<number, { item: StreamItem; at: number }>();
   /** Ids handed out lately, so a row that reaches the bus after its tick is not kept around. */
   private readonly recent = new Set<number>();
+  /** The same ids in a ring, oldest evicted first (deleting a Set's first entries over and over is quadratic). */
+  private readonly recentRing: number[] = [];
+  private recentNext = 0;
   private readonly ticks = new Map<number, TickInfo>();
   private readonly byUser = new Map<string, Set<LocalSubscriber>>();
   private readonly byGroup = new Map<string, Set<LocalSubscriber>>();
@@ -166,11 +169,18 @@ export class StreamDispatcher {
     t.itemIds.forEach((id, k) => {
       const row = this.rows.get(id)?.item ?? loaded.get(id);
       this.rows.delete(id);
-      this.recent.add(id);
-      if (this.recent.size > RECENT_IDS) this.recent.delete(this.recent.values().next().value as number);
+      this.remember(id);
       // A row the database no longer has (deleted since) is skipped; its position stays taken.
       if (row) this.dispatch({ ...row, pos: positionOf(t.tick, k + 1) });
     });
+  }
+
+  private remember(id: number): void {
+    const evicted = this.recentRing[this.recentNext];
+    if (evicted !== undefined) this.recent.delete(evicted);
+    this.recentRing[this.recentNext] = id;
+    this.recentNext = (this.recentNext + 1) % RECENT_IDS;
+    this.recent.add(id);
   }
 
   /** Reads the ticks up to `upTo` it lacks, and the rows the bus did not bring, from the database. */
@@ -178,14 +188,16 @@ export class StreamDispatcher {
     this.resolving ??= (async () => {
       try {
         while (this.tick < upTo) {
-          const ticks = await loadTicks(this.db, this.tick, upTo, 200);
+          const ticks = await loadTicks(this.db, this.tick, upTo, 50);
           if (ticks.length === 0) break;
-          for (const t of ticks) if (t.tick > this.tick && !this.ticks.has(t.tick)) this.ticks.set(t.tick, t);
-          const missing = ticks.flatMap((t) => t.itemIds.filter((id) => !this.rows.has(id)));
-          const loaded = await loadItemsByIds(this.db, missing);
+          // One tick at a time: a tick may hold tens of thousands of rows.
           for (const t of ticks) {
-            const known = this.ticks.get(t.tick);
-            if (known && t.tick === this.tick + 1) this.handOut(known, loaded);
+            if (t.tick !== this.tick + 1) continue;
+            const loaded = await loadItemsByIds(
+              this.db,
+              t.itemIds.filter((id) => !this.rows.has(id)),
+            );
+            this.handOut(t, loaded);
           }
         }
       } catch (error) {

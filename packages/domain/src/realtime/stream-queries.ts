@@ -79,6 +79,17 @@ export interface Audience {
  */
 export async function loadItemsByIds(db: Queryable, ids: number[], audience?: Audience): Promise<Map<number, StreamItem>> {
   const found = new Map<number, StreamItem>();
+  // A tick may hold 65,535 rows, past PostgreSQL's parameter limit: ask in slices.
+  for (let i = 0; i < ids.length; i += ID_SLICE) {
+    for (const [id, item] of await loadSlice(db, ids.slice(i, i + ID_SLICE), audience)) found.set(id, item);
+  }
+  return found;
+}
+
+const ID_SLICE = 5000;
+
+async function loadSlice(db: Queryable, ids: number[], audience?: Audience): Promise<Map<number, StreamItem>> {
+  const found = new Map<number, StreamItem>();
   if (ids.length === 0) return found;
   const conversationIds = audience ? [...audience.groupIds, ...audience.privateConversationIds] : [];
   const messageRows: MessageView[] =

@@ -1,5 +1,5 @@
 import { streamTicks, type Db } from "@omnilink/db";
-import { desc, eq, sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Logger } from "../context.js";
 import type { EventBus } from "./bus.js";
 import { MAX_TICK_ITEMS, type TickInfo } from "./positions.js";
@@ -80,37 +80,51 @@ export class Ticker {
   }
 }
 
-/** One tick transaction; returns the ticks it wrote (none when nothing new was committed) and the newest tick. */
+/**
+ * One tick transaction; returns the ticks it wrote (none when nothing new was committed) and the
+ * newest tick. Two statements, sent together: the lock, then (its snapshot taken once the lock is
+ * granted) the previous tick, the new snapshot, the rows committed in between and the insert.
+ */
 export async function tick(db: Db): Promise<{ latest: number; ticks: TickInfo[] }> {
   return db.transaction(async (tx) => {
     // Tick 0 is the mutex (it always exists); the latest tick is read by the next statement, whose
     // snapshot is taken after the lock is granted. (Locking "the latest row" instead would, under
     // READ COMMITTED, hand a waiting ticker the row that was latest before it waited.)
-    await tx.select({ tick: streamTicks.tick }).from(streamTicks).where(eq(streamTicks.tick, 0)).for("update");
-    const [previous] = await tx
-      .select({ tick: streamTicks.tick, snap: streamTicks.snap })
-      .from(streamTicks)
-      .orderBy(desc(streamTicks.tick))
-      .limit(1);
-    if (!previous) throw new Error("stream_tick holds no tick (migrations not applied?)");
-    const result = await tx.execute(sql`
-      with now_ as (select pg_current_snapshot() as snap, ${previous.snap}::pg_snapshot as prev),
-      fresh as (
-        select m.id from message m, now_
-        where m.tx >= pg_snapshot_xmin(now_.prev) and pg_visible_in_snapshot(m.tx, now_.snap) and not pg_visible_in_snapshot(m.tx, now_.prev)
-        union all
-        select e.id from stream_event e, now_
-        where e.tx >= pg_snapshot_xmin(now_.prev) and pg_visible_in_snapshot(e.tx, now_.snap) and not pg_visible_in_snapshot(e.tx, now_.prev)
-      )
-      select now_.snap::text as snap, pg_snapshot_xmax(now_.snap)::text as xmax,
-             coalesce((select array_agg(id order by id) from fresh), '{}') as ids
-      from now_`);
-    const row = (Array.isArray(result) ? result[0] : (result as { rows: unknown[] }).rows[0]) as { snap: string; xmax: string; ids: Array<number | string> };
+    const [, result] = await Promise.all([
+      tx.select({ tick: streamTicks.tick }).from(streamTicks).where(eq(streamTicks.tick, 0)).for("update"),
+      tx.execute(sql`
+        with prev as (select tick, snap from stream_tick order by tick desc limit 1),
+        now_ as (select pg_current_snapshot() as snap),
+        fresh as (
+          select m.id from message m, prev, now_
+          where m.tx >= pg_snapshot_xmin(prev.snap) and pg_visible_in_snapshot(m.tx, now_.snap) and not pg_visible_in_snapshot(m.tx, prev.snap)
+          union all
+          select e.id from stream_event e, prev, now_
+          where e.tx >= pg_snapshot_xmin(prev.snap) and pg_visible_in_snapshot(e.tx, now_.snap) and not pg_visible_in_snapshot(e.tx, prev.snap)
+        ),
+        agg as (select coalesce(array_agg(id order by id), '{}') as ids, count(*) as n from fresh),
+        ins as (
+          insert into stream_tick (tick, snap, snap_xmax, item_ids)
+          select prev.tick + 1, now_.snap, pg_snapshot_xmax(now_.snap), agg.ids from prev, now_, agg
+          where agg.n between 1 and ${MAX_TICK_ITEMS}
+          returning tick
+        )
+        select prev.tick as previous, now_.snap::text as snap, pg_snapshot_xmax(now_.snap)::text as xmax, agg.ids,
+               (select tick from ins) as inserted
+        from prev, now_, agg`),
+    ]);
+    const row = (Array.isArray(result) ? result[0] : (result as { rows: unknown[] }).rows[0]) as
+      | { previous: number | string; snap: string; xmax: string; ids: Array<number | string>; inserted: number | string | null }
+      | undefined;
+    if (!row) throw new Error("stream_tick holds no tick (migrations not applied?)");
+    const previous = Number(row.previous);
     const ids = row.ids.map(Number);
-    if (ids.length === 0) return { latest: previous.tick, ticks: [] };
+    if (ids.length === 0) return { latest: previous, ticks: [] };
+    if (row.inserted !== null) return { latest: previous + 1, ticks: [{ tick: previous + 1, itemIds: ids }] };
+    // More rows than one tick holds (a bulk write): several ticks with the same snapshot.
     const ticks: TickInfo[] = [];
-    for (let i = 0, n = previous.tick + 1; i < ids.length; i += MAX_TICK_ITEMS, n++) ticks.push({ tick: n, itemIds: ids.slice(i, i + MAX_TICK_ITEMS) });
+    for (let i = 0, n = previous + 1; i < ids.length; i += MAX_TICK_ITEMS, n++) ticks.push({ tick: n, itemIds: ids.slice(i, i + MAX_TICK_ITEMS) });
     await tx.insert(streamTicks).values(ticks.map((t) => ({ tick: t.tick, snap: row.snap, xmax: row.xmax, itemIds: t.itemIds })));
-    return { latest: ticks.at(-1)?.tick ?? previous.tick, ticks };
+    return { latest: ticks.at(-1)?.tick ?? previous, ticks };
   });
 }
