@@ -96,7 +96,12 @@ export async function eventsSince(ctx: DomainContext, mark: number) {
     .orderBy(asc(streamEvents.id));
 }
 
-/** Reads a user's stream in the background; `until(n)` waits for n items. */
+/**
+ * Reads a user's stream in the background; `until(n)` waits for n items. Without `after`, it first
+ * waits until everything committed so far has been ordered and handed out, so "from now" is exact
+ * (a live subscriber otherwise also gets rows committed just before it subscribed but not ordered
+ * yet, which is what a real client wants).
+ */
 export function collect(ctx: DomainContext, userId: string, after?: number) {
   const controller = new AbortController();
   const items: StreamItem[] = [];
@@ -104,6 +109,7 @@ export function collect(ctx: DomainContext, userId: string, after?: number) {
   const waiters: Array<() => void> = [];
   const done = (async () => {
     try {
+      if (after === undefined) await ctx.dispatcher.reach(await ctx.ticker.kick());
       for await (const item of userStream(ctx, userId, { after, signal: controller.signal })) {
         items.push(item);
         waiters.splice(0).forEach((w) => w());

@@ -24,11 +24,10 @@ export interface StreamOptions {
  */
 export async function* userStream(ctx: DomainContext, userId: string, options: StreamOptions = {}): AsyncGenerator<StreamItem> {
   const queue = new BoundedQueue<StreamItem>(ctx.limits.maxSubscriberQueue);
-  // "From now" means after everything committed before this call: have it ordered (and, on this
-  // node, handed out) first, so it is not mistaken for news.
-  if (options.after === undefined) await ctx.dispatcher.reach(await ctx.ticker.kick());
-  // Everything up to here was dispatched before the subscriber existed; every membership change
-  // dispatched after it is recorded by the dispatcher until activate() replays it.
+  // Registered before the first await: nothing handed out after this call is missed. "From now"
+  // is the dispatcher's position: rows committed just before the call but not ordered yet are
+  // still news to this subscriber. Every membership change dispatched from here on is recorded
+  // by the dispatcher until activate() replays it.
   const registeredAt = ctx.dispatcher.position;
   const sub = ctx.dispatcher.register(userId, queue);
   const onAbort = () => queue.close();
