@@ -1,7 +1,8 @@
-import { streamEvents } from "@omnilink/db";
+import { queryRows, streamEvents } from "@omnilink/db";
 import { sql } from "drizzle-orm";
 import { endOfTick, MAX_TICK_ITEMS } from "../src/realtime/positions.js";
 import { latestTick, loadTicks } from "../src/realtime/stream-queries.js";
+import { tick } from "../src/realtime/ticker.js";
 import { describe, expect, it } from "vitest";
 import { createGroup } from "../src/groups/create-group.js";
 import type { StreamItem } from "../src/realtime/events.js";
@@ -66,6 +67,26 @@ describe("the stream's order, decided after commit", () => {
     // The dispatcher hands both out (reading the rows the bus never carried from the database).
     await t.ctx.dispatcher.reach(before + 2);
     expect(t.ctx.dispatcher.position).toBe(endOfTick(before + 2));
+  });
+
+  it("tickers racing (as on several nodes) never put a row in two ticks nor skip one", async () => {
+    const owner = await newUser(t.ctx, "owner");
+    const g = await createGroup(t.ctx, owner, { name: "racing tickers", memberIds: [] });
+    const before = await latestTick(t.ctx.db);
+    const writes = Promise.all(Array.from({ length: 40 }, (_, i) => send(t.ctx, owner, g.uuid, `r${i}`)));
+    const racing = Promise.all(Array.from({ length: 8 }, async () => {
+      for (let i = 0; i < 10; i++) await tick(t.ctx.db);
+    }));
+    await Promise.all([writes, racing]);
+    await t.ctx.ticker.kick();
+    const ticks = await loadTicks(t.ctx.db, before, Number.MAX_SAFE_INTEGER, 10_000);
+    expect(ticks.map((k) => k.tick)).toEqual(ticks.map((_, i) => before + 1 + i));
+    const ids = ticks.flatMap((k) => k.itemIds);
+    expect(new Set(ids).size).toBe(ids.length);
+    const [row] = await queryRows<{ n: number }>(t.ctx.db, sql`select count(*)::int as n from message where conversation_id = ${g.uuid}`);
+    const mine = await queryRows<{ id: number | string }>(t.ctx.db, sql`select id from message where conversation_id = ${g.uuid}`);
+    expect(row?.n).toBe(40);
+    expect(mine.every((m) => ids.includes(Number(m.id)))).toBe(true);
   });
 
   it.runIf(onPostgres)("a long transaction in flight delays only its own row: later commits are delivered meanwhile, it follows when it commits", async () => {

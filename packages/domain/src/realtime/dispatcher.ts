@@ -149,6 +149,7 @@ export class StreamDispatcher {
   /** Hands out every complete tick that follows the last one; asks the database for the rest. */
   private drain(): void {
     if (this.resolving) return;
+    for (const known of this.ticks.keys()) if (known <= this.tick) this.ticks.delete(known);
     for (;;) {
       const next = this.ticks.get(this.tick + 1);
       if (!next || !next.itemIds.every((id) => this.rows.has(id))) break;
@@ -185,29 +186,36 @@ export class StreamDispatcher {
 
   /** Reads the ticks up to `upTo` it lacks, and the rows the bus did not bring, from the database. */
   private fillFromDatabase(upTo: number): Promise<void> {
-    this.resolving ??= (async () => {
-      try {
-        while (this.tick < upTo) {
-          const ticks = await loadTicks(this.db, this.tick, upTo, 50);
-          if (ticks.length === 0) break;
-          // One tick at a time: a tick may hold tens of thousands of rows.
-          for (const t of ticks) {
-            if (t.tick !== this.tick + 1) continue;
-            const loaded = await loadItemsByIds(
-              this.db,
-              t.itemIds.filter((id) => !this.rows.has(id)),
-            );
-            this.handOut(t, loaded);
-          }
-        }
-      } catch (error) {
-        this.options.log.error({ err: error }, "filling the stream from the database failed; will retry");
-      } finally {
-        this.resolving = undefined;
-      }
-      this.drain();
-    })();
+    if (!this.resolving) {
+      // Cleared in a callback, which always runs after this assignment (a fill that has nothing to
+      // do completes at once; clearing inside it would run before the assignment and stick).
+      const run = this.fill(upTo).finally(() => {
+        if (this.resolving === run) this.resolving = undefined;
+        this.drain();
+      });
+      this.resolving = run;
+    }
     return this.resolving;
+  }
+
+  private async fill(upTo: number): Promise<void> {
+    try {
+      while (this.tick < upTo) {
+        const ticks = await loadTicks(this.db, this.tick, upTo, 50);
+        if (ticks[0]?.tick !== this.tick + 1) break;
+        // One tick at a time: a tick may hold tens of thousands of rows.
+        for (const t of ticks) {
+          if (t.tick !== this.tick + 1) break;
+          const loaded = await loadItemsByIds(
+            this.db,
+            t.itemIds.filter((id) => !this.rows.has(id)),
+          );
+          this.handOut(t, loaded);
+        }
+      }
+    } catch (error) {
+      this.options.log.error({ err: error }, "filling the stream from the database failed; will retry");
+    }
   }
 
   private async poll(): Promise<void> {

@@ -80,51 +80,82 @@ export class Ticker {
   }
 }
 
+const FRESH_ROWS = sql`
+  prev as (select tick, snap from stream_tick order by tick desc limit 1),
+  now_ as (select pg_current_snapshot() as snap),
+  fresh as (
+    select m.id from message m, prev, now_
+    where m.tx >= pg_snapshot_xmin(prev.snap) and pg_visible_in_snapshot(m.tx, now_.snap) and not pg_visible_in_snapshot(m.tx, prev.snap)
+    union all
+    select e.id from stream_event e, prev, now_
+    where e.tx >= pg_snapshot_xmin(prev.snap) and pg_visible_in_snapshot(e.tx, now_.snap) and not pg_visible_in_snapshot(e.tx, prev.snap)
+  ),
+  agg as (select coalesce(array_agg(id order by id), '{}') as ids, count(*) as n from fresh)`;
+
+interface TickRow {
+  previous: number | string;
+  snap: string;
+  xmax: string;
+  ids: Array<number | string>;
+  inserted: number | string | null;
+}
+
+const firstRow = (result: unknown): TickRow | undefined => (Array.isArray(result) ? result[0] : (result as { rows: unknown[] }).rows[0]) as TickRow | undefined;
+
 /**
- * One tick transaction; returns the ticks it wrote (none when nothing new was committed) and the
- * newest tick. Two statements, sent together: the lock, then (its snapshot taken once the lock is
- * granted) the previous tick, the new snapshot, the rows committed in between and the insert.
+ * One tick; returns the ticks it wrote (none when nothing new was committed) and the newest tick.
+ *
+ * One statement, on its own (no transaction around it: one round trip and one commit). Its
+ * snapshot reads the latest tick and the rows committed since, and it inserts the next tick
+ * number. Two tickers racing (two nodes) compute the same number and the primary key lets one
+ * win; the other inserts nothing and tries again with a newer snapshot. So tick k+1 always holds
+ * a snapshot taken after tick k committed: snapshots only grow, and every row lands in exactly
+ * one tick.
  */
 export async function tick(db: Db): Promise<{ latest: number; ticks: TickInfo[] }> {
-  return db.transaction(async (tx) => {
-    // Tick 0 is the mutex (it always exists); the latest tick is read by the next statement, whose
-    // snapshot is taken after the lock is granted. (Locking "the latest row" instead would, under
-    // READ COMMITTED, hand a waiting ticker the row that was latest before it waited.)
-    const [, result] = await Promise.all([
-      tx.select({ tick: streamTicks.tick }).from(streamTicks).where(eq(streamTicks.tick, 0)).for("update"),
-      tx.execute(sql`
-        with prev as (select tick, snap from stream_tick order by tick desc limit 1),
-        now_ as (select pg_current_snapshot() as snap),
-        fresh as (
-          select m.id from message m, prev, now_
-          where m.tx >= pg_snapshot_xmin(prev.snap) and pg_visible_in_snapshot(m.tx, now_.snap) and not pg_visible_in_snapshot(m.tx, prev.snap)
-          union all
-          select e.id from stream_event e, prev, now_
-          where e.tx >= pg_snapshot_xmin(prev.snap) and pg_visible_in_snapshot(e.tx, now_.snap) and not pg_visible_in_snapshot(e.tx, prev.snap)
-        ),
-        agg as (select coalesce(array_agg(id order by id), '{}') as ids, count(*) as n from fresh),
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const row = firstRow(
+      await db.execute(sql`
+        with ${FRESH_ROWS},
         ins as (
           insert into stream_tick (tick, snap, snap_xmax, item_ids)
           select prev.tick + 1, now_.snap, pg_snapshot_xmax(now_.snap), agg.ids from prev, now_, agg
           where agg.n between 1 and ${MAX_TICK_ITEMS}
+          on conflict (tick) do nothing
           returning tick
         )
         select prev.tick as previous, now_.snap::text as snap, pg_snapshot_xmax(now_.snap)::text as xmax, agg.ids,
                (select tick from ins) as inserted
         from prev, now_, agg`),
-    ]);
-    const row = (Array.isArray(result) ? result[0] : (result as { rows: unknown[] }).rows[0]) as
-      | { previous: number | string; snap: string; xmax: string; ids: Array<number | string>; inserted: number | string | null }
-      | undefined;
+    );
     if (!row) throw new Error("stream_tick holds no tick (migrations not applied?)");
     const previous = Number(row.previous);
     const ids = row.ids.map(Number);
     if (ids.length === 0) return { latest: previous, ticks: [] };
     if (row.inserted !== null) return { latest: previous + 1, ticks: [{ tick: previous + 1, itemIds: ids }] };
-    // More rows than one tick holds (a bulk write): several ticks with the same snapshot.
+    if (ids.length > MAX_TICK_ITEMS) return tickLarge(db);
+    // Another node wrote this tick number first: try again, with a snapshot that sees it.
+  }
+  throw new Error("could not write a stream tick: 20 attempts lost the race");
+}
+
+/** More rows than one tick holds (a bulk write): several ticks with one snapshot, under a lock. */
+async function tickLarge(db: Db): Promise<{ latest: number; ticks: TickInfo[] }> {
+  return db.transaction(async (tx) => {
+    // Tick 0 is the mutex (it always exists); the next statement's snapshot is taken after it.
+    await tx.select({ tick: streamTicks.tick }).from(streamTicks).where(eq(streamTicks.tick, 0)).for("update");
+    const row = firstRow(
+      await tx.execute(sql`
+        with ${FRESH_ROWS}
+        select prev.tick as previous, now_.snap::text as snap, pg_snapshot_xmax(now_.snap)::text as xmax, agg.ids, null as inserted
+        from prev, now_, agg`),
+    );
+    if (!row) throw new Error("stream_tick holds no tick (migrations not applied?)");
+    const previous = Number(row.previous);
+    const ids = row.ids.map(Number);
     const ticks: TickInfo[] = [];
     for (let i = 0, n = previous + 1; i < ids.length; i += MAX_TICK_ITEMS, n++) ticks.push({ tick: n, itemIds: ids.slice(i, i + MAX_TICK_ITEMS) });
-    await tx.insert(streamTicks).values(ticks.map((t) => ({ tick: t.tick, snap: row.snap, xmax: row.xmax, itemIds: t.itemIds })));
+    if (ticks.length > 0) await tx.insert(streamTicks).values(ticks.map((t) => ({ tick: t.tick, snap: row.snap, xmax: row.xmax, itemIds: t.itemIds })));
     return { latest: ticks.at(-1)?.tick ?? previous, ticks };
   });
 }
