@@ -187,9 +187,9 @@ async function persist(tx: Tx, outbox: Outbox, conversationId: string, lastSeq: 
     [sql`case ${sessions.sendId}`, ...readUpTo.map(([id, seq]) => sql`when ${id} then ${seq}::bigint`), sql`end`],
     sql` `,
   );
-  // One statement (one round trip, under the conversation lock) for the conversation's seq and
-  // preview and the senders' read positions (their sessions reappear if they had hidden them).
-  await tx.execute(sql`
+  // One statement for the conversation's seq and preview and the senders' read positions (their
+  // sessions reappear if they had hidden them), sent together with the insert: one round trip.
+  const bump = tx.execute(sql`
     with bumped as (
       update ${conversations}
       set ${sql.identifier(conversations.lastSeq.name)} = ${last.seq},
@@ -204,7 +204,7 @@ async function persist(tx: Tx, outbox: Outbox, conversationId: string, lastSeq: 
         ${sql.identifier(sessions.hiddenSeq.name)} = null,
         ${sql.identifier(sessions.updatedAt.name)} = now()
     where ${and(eq(sessions.conversationId, conversationId), inArray(sessions.sendId, readUpTo.map(([id]) => id)))}`);
-  const rows = await tx.insert(messages).values(values).returning(messageViewColumns);
+  const [, rows] = await Promise.all([bump, tx.insert(messages).values(values).returning(messageViewColumns)]);
   // Ids come from the sequence in VALUES order; sort by seq anyway so publication follows the conversation's order.
   rows.sort((a, b) => a.seq - b.seq);
   for (const row of rows) outbox.message(row);
