@@ -6,7 +6,6 @@ import {
   createGroup,
   deleteFriend,
   openSession,
-  register,
   unblockContact,
   type StreamItem,
 } from "@omnilink/domain";
@@ -14,13 +13,15 @@ import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../src/env.js";
 import { pause, useTestServer } from "./helpers.js";
+import { errorCode, few, invariantViolations, isError, jitter, raceUser, sleep, waitFor } from "./race-helpers.js";
 import { listen, useClients } from "./trpc-client.js";
 import { openLegacySocket, type Frame } from "./wss-client.js";
 
 /**
  * (c) A private send storm racing the peer's delete and block, and (e) resuming the live stream
  * across a leave, a kick and a re-join. Observed from outside only: /wss frames, tRPC, read-only
- * SQL. Stream ids (message.id, stream_event.id: one sequence) follow commit order.
+ * SQL. message.id and stream_event.id share one sequence; a pair's rows take their ids under the
+ * pair's lock, so within a pair ids follow commit order.
  */
 const server = useTestServer({
   // The storms must not meet the per-group rate limit or the subscriber queue cap.
@@ -30,25 +31,7 @@ const connect = useClients();
 
 const ROUNDS = 20;
 
-let n = 0;
-async function user(name: string) {
-  n++;
-  const { user, token } = await register(server.domain, { username: `${name}_${n}_${Date.now() % 100000}`, password: "secret123", nickname: name });
-  return { uuid: user.uuid, token };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const jitter = (maxMs: number) => Math.floor(Math.random() * maxMs);
-const few = (ids: number[]) => (ids.length > 5 ? `${ids.slice(0, 5).join(",")},… (${ids.length})` : ids.join(","));
-
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await sleep(20);
-  }
-}
+const user = (name: string) => raceUser(server.domain, name);
 
 /** The highest stream id committed so far. */
 async function streamHead(db: Db): Promise<number> {
@@ -72,30 +55,6 @@ async function storedAfter(db: Db, conversationId: string, senderId: string, aft
   );
 }
 
-/** Seqs 1..last_seq, dense; read_seq <= last_seq (the conversation's sessions). */
-async function invariantViolations(db: Db, conversationId: string): Promise<string[]> {
-  const problems: string[] = [];
-  const [s] = await queryRows<{ last: number; n: number; d: number; lo: number; hi: number }>(
-    db,
-    sql`select c.last_seq::int as last, count(m.id)::int as n, count(distinct m.seq)::int as d,
-          coalesce(min(m.seq), 1)::int as lo, coalesce(max(m.seq), 0)::int as hi
-        from conversation c left join message m on m.conversation_id = c.id where c.id = ${conversationId} group by c.last_seq`,
-  );
-  if (!s) problems.push(`conversation ${conversationId} missing`);
-  else if (s.n !== s.last || s.d !== s.n || s.lo !== 1 || s.hi !== s.last) {
-    problems.push(`conversation ${conversationId}: last_seq ${s.last} but ${s.n} messages (${s.d} distinct seqs, ${s.lo}..${s.hi})`);
-  }
-  const ahead = await queryRows<{ uuid: string; read: number; last: number }>(
-    db,
-    sql`select s.uuid, s.read_seq::int as read, c.last_seq::int as last from session s join conversation c on c.id = s.conversation_id
-        where c.id = ${conversationId} and s.read_seq > c.last_seq`,
-  );
-  for (const a of ahead) problems.push(`session ${a.uuid}: read_seq ${a.read} > last_seq ${a.last}`);
-  return problems;
-}
-
-const errorCode = (f: Frame) => Number(/^Code: (\d+)/.exec(String(f.message))?.[1] ?? NaN);
-const isError = (f: Frame) => f.type === "error";
 
 describe("(c) a private send storm racing the peer's delete / block", () => {
   /**
@@ -174,7 +133,7 @@ describe("(c) a private send storm racing the peer's delete / block", () => {
       const at = frames.findIndex((f) => f.type === "friend.removed");
       if (at < 0) violations.push(`${tag}: B never got friend.removed`);
       else if (fromA(frames.slice(at + 1)).length > 0) violations.push(`${tag}: B got ${fromA(frames.slice(at + 1)).length} message(s) of A after friend.removed`);
-      for (const x of await invariantViolations(db, p.conversation)) violations.push(`${tag}: ${x}`);
+      for (const x of await invariantViolations(db, [p.conversation])) violations.push(`${tag}: ${x}`);
 
       // Friends again for the next round.
       const { applyId } = await applyFriend(server.domain, p.a.uuid, { targetId: p.b.uuid, message: "" });
@@ -214,7 +173,7 @@ describe("(c) a private send storm racing the peer's delete / block", () => {
       else if (fromA(frames.slice(at + 1)).length > 0) violations.push(`${tag}: B got ${fromA(frames.slice(at + 1)).length} message(s) of A after contact.blocked`);
       // A, the blocked user, is not told.
       if (p.aSockets[0]!.frames.some((f) => f.type === "contact.blocked")) violations.push(`${tag}: A was told about the block`);
-      for (const x of await invariantViolations(db, p.conversation)) violations.push(`${tag}: ${x}`);
+      for (const x of await invariantViolations(db, [p.conversation])) violations.push(`${tag}: ${x}`);
       await unblockContact(server.domain, p.b.uuid, { targetId: p.a.uuid });
     }
     [...p.aSockets, p.sb].forEach((s) => s.close());

@@ -1,18 +1,20 @@
 import { queryRows, type Db } from "@omnilink/db";
-import { createGroup, dismissGroup, leaveGroup, register, removeMembers, setMemberMuted, type StreamItem } from "@omnilink/domain";
+import { createGroup, dismissGroup, leaveGroup, removeMembers, setMemberMuted, type StreamItem } from "@omnilink/domain";
 import { TRPCClientError } from "@trpc/client";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../src/env.js";
 import { pause, useTestServer } from "./helpers.js";
+import { errorCode, few, invariantViolations, isError, jitter, raceUser, sleep, waitFor } from "./race-helpers.js";
 import { listen, useClients, type Client } from "./trpc-client.js";
 import { openLegacySocket, type Frame } from "./wss-client.js";
 
 /**
  * Membership changes racing a member's own send storm, observed only from outside: frames on /wss,
- * tRPC results and subscriptions, and read-only SQL on the stored rows. Stream ids (message.id and
- * stream_event.id share one sequence) follow commit order, so "a message after the removal" is a
- * message whose id is greater than the removal event's id.
+ * tRPC results and subscriptions, and read-only SQL on the stored rows. message.id and
+ * stream_event.id share one sequence, and a group's rows take their ids under the group's lock, so
+ * within a group ids follow commit order: "a message after the removal" is a message of the group
+ * whose id is greater than the removal event's id.
  *
  * The races only really happen on PostgreSQL (DATABASE_URL set): PGlite runs one transaction at a
  * time, so there these tests just check the same rules without overlap.
@@ -26,28 +28,7 @@ const connect = useClients();
 const ROUNDS = 20;
 const STORM = 40;
 
-let n = 0;
-async function user(name: string) {
-  n++;
-  const { user, token } = await register(server.domain, { username: `${name}_${n}_${Date.now() % 100000}`, password: "secret123", nickname: name });
-  return { uuid: user.uuid, token };
-}
-
-/** A short list of ids for a failure message. */
-const few = (ids: number[]) => (ids.length > 5 ? `${ids.slice(0, 5).join(",")},… (${ids.length})` : ids.join(","));
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const jitter = (maxMs: number) => Math.floor(Math.random() * maxMs);
-
-/** Polls until `check` holds; false on timeout (the caller records what was wrong). */
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await sleep(20);
-  }
-}
+const user = (name: string) => raceUser(server.domain, name);
 
 /** Sends `count` items in `waves` bursts a millisecond or two apart, so sends keep arriving while the race runs. */
 async function storm(count: number, waves: number, sendOne: (i: number) => void): Promise<void> {
@@ -82,48 +63,8 @@ async function countStored(db: Db, conversationId: string, senderId: string): Pr
   return rows[0]?.n ?? 0;
 }
 
-/**
- * The invariants every change must keep, for the given conversations (groups: also member_cnt):
- * member_cnt = active membership rows; seqs 1..last_seq, dense; read_seq <= last_seq.
- */
-async function invariantViolations(db: Db, conversationIds: string[]): Promise<string[]> {
-  const ids = sql.join(
-    conversationIds.map((id) => sql`${id}`),
-    sql`, `,
-  );
-  const problems: string[] = [];
-  const counts = await queryRows<{ uuid: string; cnt: number; real: number }>(
-    db,
-    sql`select g.uuid, g.member_cnt::int as cnt,
-          (select count(*)::int from user_contact c where c.contact_id = g.uuid and c.contact_type = 1 and c.status in (0, 5)) as real
-        from group_info g where g.uuid in (${ids})`,
-  );
-  for (const c of counts) if (c.cnt !== c.real) problems.push(`group ${c.uuid}: member_cnt ${c.cnt} but ${c.real} active members`);
-  const seqs = await queryRows<{ id: string; last: number; n: number; d: number; lo: number; hi: number }>(
-    db,
-    sql`select c.id, c.last_seq::int as last, count(m.id)::int as n, count(distinct m.seq)::int as d,
-          coalesce(min(m.seq), 1)::int as lo, coalesce(max(m.seq), 0)::int as hi
-        from conversation c left join message m on m.conversation_id = c.id
-        where c.id in (${ids}) group by c.id, c.last_seq`,
-  );
-  for (const s of seqs) {
-    if (s.n !== s.last || s.d !== s.n || s.lo !== 1 || s.hi !== s.last) {
-      problems.push(`conversation ${s.id}: last_seq ${s.last} but ${s.n} messages (${s.d} distinct seqs, ${s.lo}..${s.hi})`);
-    }
-  }
-  const ahead = await queryRows<{ uuid: string; read: number; last: number }>(
-    db,
-    sql`select s.uuid, s.read_seq::int as read, c.last_seq::int as last from session s join conversation c on c.id = s.conversation_id
-        where c.id in (${ids}) and s.read_seq > c.last_seq`,
-  );
-  for (const a of ahead) problems.push(`session ${a.uuid}: read_seq ${a.read} > last_seq ${a.last}`);
-  return problems;
-}
-
 // ---- what the sockets saw ----------------------------------------------------------------------
 
-const errorCode = (f: Frame) => Number(/^Code: (\d+)/.exec(String(f.message))?.[1] ?? NaN);
-const isError = (f: Frame) => f.type === "error";
 const isMessageOf = (f: Frame, groupId: string, senderId?: string) =>
   typeof f.type === "number" && f.receive_id === groupId && (senderId === undefined || f.send_id === senderId);
 
