@@ -12,6 +12,12 @@ export interface BenchConfig {
   history: { messages: number; depth: number; requests: number; pageSize: number; warmup: number };
   sessions: { groups: number; requests: number; warmup: number };
   memory: { connections: number };
+  /** Phase "many groups": sends spread over many small groups, from several senders. */
+  manyGroups: { groups: number; membersPerGroup: number; senders: number; inFlight: number; messages: number; warmup: number; contentBytes: number };
+  /** Phase "bus outage" (PostgreSQL only): Redis stopped (SIGSTOP) while a sender sends at a steady rate. */
+  busOutage: { perS: number; beforeS: number; outageS: number; afterS: number; membersPerNode: number; contentBytes: number };
+  /** Phase "two nodes" (PostgreSQL only): fan-out of one group with its members split over two nodes. */
+  twoNodes: { members: number; messages: number };
   /** WebSocket handshakes in flight while opening many connections. */
   connectConcurrency: number;
 }
@@ -38,6 +44,9 @@ export function benchConfig(kind: DatabaseKind, quick: boolean): BenchConfig {
     history: { messages: pg ? 1_000_000 : 100_000, depth: pg ? 500_000 : 50_000, requests: 200, pageSize: 50, warmup: 10 },
     sessions: { groups: 500, requests: 200, warmup: 10 },
     memory: { connections: 5000 },
+    manyGroups: { groups: 200, membersPerGroup: 3, senders: 20, inFlight: 64, messages: pg ? 4000 : 1200, warmup: 64, contentBytes: 100 },
+    busOutage: { perS: 50, beforeS: 10, outageS: 20, afterS: 10, membersPerNode: 5, contentBytes: 100 },
+    twoNodes: { members: 1000, messages: 100 },
     connectConcurrency: 50,
   };
   if (!quick) return config;
@@ -48,6 +57,9 @@ export function benchConfig(kind: DatabaseKind, quick: boolean): BenchConfig {
     history: { ...config.history, messages: 20_000, depth: 10_000, requests: 40 },
     sessions: { ...config.sessions, groups: 50, requests: 40 },
     memory: { connections: 1000 },
+    manyGroups: { ...config.manyGroups, messages: 400 },
+    busOutage: { ...config.busOutage, beforeS: 3, outageS: 5, afterS: 3 },
+    twoNodes: { ...config.twoNodes, messages: 20 },
   };
 }
 
@@ -57,4 +69,8 @@ export const TARGETS = {
   sendRatio: 1,
   historyCursorP50Ms: 5,
   bytesPerConnection: 30 * 1024,
+  /** many groups: acknowledged sends/s over single-row INSERTs/s at the same concurrency. */
+  manyGroupsRatio: 1,
+  /** bus outage: sender echo p99 while Redis is stopped, at most this many times the p99 before. */
+  busOutageP99Factor: 2,
 } as const;

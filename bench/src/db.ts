@@ -215,6 +215,9 @@ export async function createBaselineTable(sql: Sql): Promise<void> {
   await sql.query("create sequence if not exists bench_message_seq");
   await sql.query("create table if not exists bench_message (like message including all)");
   await sql.query("alter table bench_message alter column id set default nextval('bench_message_seq')");
+  // Opened again by a later phase: the constraints are there already.
+  const [present] = await sql.query("select 1 from pg_constraint where conname = 'bench_message_conversation_fk'");
+  if (present) return;
   await sql.query(
     `alter table bench_message
        add constraint bench_message_conversation_fk foreign key (conversation_id) references conversation(id),

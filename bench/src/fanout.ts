@@ -36,7 +36,7 @@ async function measure(
   ctx: RunContext,
   worker: ClientWorker,
   urls: string[],
-  serverPid: number,
+  serverPids: number[],
   base: Omit<FanoutArgs, "tag" | "count" | "window" | "warmup">,
   tag: string,
   count: number,
@@ -48,9 +48,10 @@ async function measure(
     const warm = await worker.call("fanout", { ...base, tag: `${tag}w`, count: fanout.warmup, window: 1, warmup: 0, timeoutMs: 30_000 }, 60_000);
     if (warm.completed !== fanout.warmup) throw new Error(`fan-out warm-up: ${warm.completed}/${fanout.warmup} messages reached every member`);
     const frameBytes = base.mode === "omnilink" ? warm.frameBytes : base.frameBytes;
-    const cpu0 = cpuMs(serverPid);
+    const cpuOf = () => serverPids.reduce((sum, pid) => sum + cpuMs(pid), 0);
+    const cpu0 = cpuOf();
     const result = await worker.call("fanout", { ...base, frameBytes, tag, count, window: fanout.window, warmup: 0 }, base.timeoutMs + 30_000);
-    const cpu = cpuMs(serverPid) - cpu0;
+    const cpu = cpuOf() - cpu0;
     const status = await worker.call("status", {});
     if (status.unexpectedCloses > 0) log(`fan-out: ${status.unexpectedCloses} sockets were closed by the server during the run`);
     return summarise(result, cpu);
@@ -61,11 +62,27 @@ async function measure(
 
 /** Our side: the group's members as legacy /wss clients; one of them sends. */
 export function measureOurFanout(ctx: RunContext, worker: ClientWorker, server: { url: string; pid: number }, group: BenchGroup, count: number, tag: string) {
+  return measureOurFanoutOn(ctx, worker, [server], () => 0, group, count, tag);
+}
+
+/**
+ * The same over several server nodes: member i connects to `servers[nodeOf(i)]`; member 0 sends.
+ * Server CPU is the sum over the nodes.
+ */
+export function measureOurFanoutOn(
+  ctx: RunContext,
+  worker: ClientWorker,
+  servers: Array<{ url: string; pid: number }>,
+  nodeOf: (member: number) => number,
+  group: BenchGroup,
+  count: number,
+  tag: string,
+) {
   return measure(
     ctx,
     worker,
-    group.members.map((m) => legacySocketUrl(server.url, m)),
-    server.pid,
+    group.members.map((m, i) => legacySocketUrl((servers[nodeOf(i)] ?? servers[0])!.url, m)),
+    servers.map((s) => s.pid),
     { sender: 0, mode: "omnilink", groupId: group.id, contentBytes: ctx.config.fanout.contentBytes, frameBytes: 0, timeoutMs: 120_000 },
     tag,
     count,
@@ -80,7 +97,7 @@ export async function measureBaselineFanout(ctx: RunContext, worker: ClientWorke
       ctx,
       worker,
       Array.from({ length: members }, () => `ws://127.0.0.1:${relay.port}/`),
-      relay.pid,
+      [relay.pid],
       { sender: 0, mode: "bare", groupId: "G-baseline", contentBytes: 0, frameBytes, timeoutMs: 120_000 },
       tag,
       count,

@@ -10,19 +10,23 @@ import { cpus, loadavg, release, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createTokenService, hashPassword } from "@omnilink/domain";
+import { busOutagePhase } from "./bus-outage.js";
 import { benchConfig, TARGETS } from "./config.js";
 import type { BenchGroup, BenchUser, RunContext } from "./context.js";
 import { BenchDatabase, bulkLoadHistory, conversationIntegrity, ensureBaselineSender, openBaselineSql, seedUsers, type Sql } from "./db.js";
 import { measureBaselineFanout, measureOurFanout } from "./fanout.js";
 import { mutate } from "./http.js";
+import { createManyGroups, manyGroupsIntegrity, measureManyGroups } from "./many-groups.js";
 import { measureMemory } from "./memory.js";
 import { sampleWaits, type WaitSummary } from "./pg-waits.js";
 import { startServer, serverWarnings, stopAllChildren, type ServerProcess } from "./processes.js";
 import { busiestProfile, type ProfileSummary } from "./profile.js";
 import { historyCaseName, measureHistory, measureSessions, prepareSessions, type HistoryCase } from "./reads.js";
-import { renderMarkdown, targetsMet, writeResults, type BenchResult, type ReportNotes } from "./report.js";
-import { measureBaselineInserts, measureOurSends, type SendOutcome } from "./send.js";
+import { startRedis, type RedisProcess } from "./redis.js";
+import { renderMarkdown, targetsMet, writeResults, type BenchResult, type BusOutageFigures, type ReportNotes, type Skipped, type TwoNodesFigures } from "./report.js";
+import { baselineInserts, measureBaselineInserts, measureOurSends, type SendOutcome } from "./send.js";
 import { log, pool, round } from "./stats.js";
+import { twoNodesPhase } from "./two-nodes.js";
 import { startWorker, type ClientWorker } from "./worker-client.js";
 
 const PASSWORD = "bench-password-1";
@@ -45,11 +49,15 @@ async function main(): Promise<void> {
   rmSync(profilesDir, { recursive: true, force: true });
   mkdirSync(profilesDir, { recursive: true });
   const workers: ClientWorker[] = [];
+  /** The run's own redis-server (phases "two nodes" and "bus outage"), once started. */
+  let redis: RedisProcess | undefined;
   let cleaning: Promise<void> | undefined;
   // One cleanup, however many callers (a signal and the failing run may both ask for it).
   cleanup = () =>
     (cleaning ??= (async () => {
       await Promise.all(workers.map((w) => w.stop().catch(() => {})));
+      // SIGCONT first, should the run have stopped while Redis was paused.
+      await redis?.stop().catch(() => {});
       await stopAllChildren();
       await db.dispose().catch((error: unknown) => log(`could not drop the bench database: ${String(error)}`));
     })());
@@ -68,7 +76,8 @@ async function main(): Promise<void> {
     GROUP_SEND_PER_SECOND: "1000000",
     MAX_GROUP_MEMBERS: "5000",
   };
-  const userCount = Math.max(config.memory.connections, 2014);
+  // 0–2013: fan-out, send, sessions, history; 2100–2119 and 2200–2599: many groups; 2700–2709: bus outage.
+  const userCount = Math.max(config.memory.connections, 2720);
   const passwordHash = await hashPassword(PASSWORD);
   const seeded = await db.access((sql) => seedUsers(sql, userCount, passwordHash, tag));
   const tokens = createTokenService({ secret: jwtSecret, issuer: "OmniLink", expireHours: 24 });
@@ -97,10 +106,11 @@ async function main(): Promise<void> {
   // The seeded accounts are real: the server logs them in with the bench password.
   await mutate(server.url, "auth.login", { username: at(0).username, password: PASSWORD });
 
-  const createGroup = async (name: string, owner: BenchUser, members: BenchUser[]): Promise<BenchGroup> => {
-    const view = await mutate<{ uuid: string }>(server.url, "groups.create", { name, memberIds: members.map((m) => m.uuid) }, owner.token);
+  const createGroupOn = async (url: string, name: string, owner: BenchUser, members: BenchUser[]): Promise<BenchGroup> => {
+    const view = await mutate<{ uuid: string }>(url, "groups.create", { name, memberIds: members.map((m) => m.uuid) }, owner.token);
     return { id: view.uuid, members: [owner, ...members] };
   };
+  const createGroup = (name: string, owner: BenchUser, members: BenchUser[]) => createGroupOn(server.url, name, owner, members);
   const range = (from: number, count: number) => users.slice(from, from + count);
   const fanoutGroups = new Map<number, BenchGroup>();
   for (const { members } of config.fanout.sizes) fanoutGroups.set(members, await createGroup(`fanout ${members}`, at(0), range(1, members - 1)));
@@ -195,9 +205,32 @@ async function main(): Promise<void> {
   if (db.kind === "postgres") await db.access((sql: Sql) => sql.query("analyze"));
   const sessions = await measureSessions(ctx, server.url, viewer);
   log(`sessions: p50 ${sessions.p50} ms p99 ${sessions.p99} ms`);
+
+  // ---- many groups: sends spread over many small groups, from several senders ---------------
+  const mgc = config.manyGroups;
+  log(`many groups: creating ${mgc.groups} groups of ${mgc.membersPerGroup}…`);
+  const manyLayout = await createManyGroups(ctx, createGroup, range(2100, mgc.senders), range(2200, mgc.groups * (mgc.membersPerGroup - 1)));
+  const manyTag = `${tag}m`;
+  log(`many groups: ours (${mgc.messages} messages, ${mgc.senders} senders, ${mgc.inFlight} in flight)…`);
+  const many = await measureManyGroups(ctx, worker, server, manyLayout, manyTag);
+  log(`many groups: single-row INSERT baseline over the ${mgc.groups} conversations…`);
+  const manyBaseline = await openBaselineSql(db);
+  let manyBasePerS: number;
+  try {
+    for (const sender of manyLayout.senders) await ensureBaselineSender(db, manyBaseline.sql, sender, passwordHash);
+    const targets = [];
+    for (const [g, group] of manyLayout.groups.entries()) {
+      targets.push({ conversationId: await manyBaseline.conversationId(group.id), sender: manyLayout.senders[manyLayout.senderOf[g] ?? 0] as BenchUser });
+    }
+    manyBasePerS = await baselineInserts(manyBaseline.sql, targets, { messages: mgc.messages, concurrency: mgc.inFlight, warmup: mgc.warmup, contentBytes: mgc.contentBytes });
+  } finally {
+    await manyBaseline.sql.close();
+  }
+  log(`many groups: ours ${many.perS}/s (echo p50 ${many.p50} ms p99 ${many.p99} ms); baseline ${manyBasePerS}/s`);
   await shutdown(server);
 
   // ---- with no server: what the database holds, and the history bulk load ----------------------
+  let manyCheck: Awaited<ReturnType<typeof manyGroupsIntegrity>> | undefined;
   await db.access(async (sql: Sql) => {
     for (const [members, outcome] of sendOutcomes) {
       const check = await conversationIntegrity(sql, (sendGroups.get(members) as BenchGroup).id, outcome.tag);
@@ -214,6 +247,7 @@ async function main(): Promise<void> {
         `send ${members} in the database: ${missing} acknowledged messages missing, ${extra} stored twice; seqs ${check.dense ? "dense 1..last_seq" : "NOT dense"} (${check.rows} rows, last_seq ${check.lastSeq}).`,
       );
     }
+    manyCheck = await manyGroupsIntegrity(sql, manyLayout, manyTag, many.acked);
     log(`history: bulk-loading ${config.history.messages.toLocaleString("en")} messages…`);
     const t0 = Date.now();
     await bulkLoadHistory(sql, { id: historyGroup.id, senderId: at(2012).uuid, senderName: "member 2012" }, config.history.messages, (done) =>
@@ -238,6 +272,44 @@ async function main(): Promise<void> {
   }
   await shutdown(server);
 
+  // ---- two nodes on one PostgreSQL database, Redis between them -----------------------------------
+  let twoNodes: TwoNodesFigures | Skipped;
+  let busOutage: BusOutageFigures | Skipped;
+  let twoNodesExtra: ReportNotes["twoNodesExtra"];
+  let busOutageExtra: ReportNotes["busOutageExtra"];
+  if (db.kind !== "postgres") {
+    const why = "PGlite run (a PGlite database belongs to one process; two nodes need PostgreSQL: set DATABASE_URL)";
+    twoNodes = { skipped: why };
+    busOutage = { skipped: why };
+  } else {
+    let redisError = "";
+    try {
+      redis = await startRedis(join(workDir, "redis"));
+      log(`redis-server of this run: pid ${redis.pid}, ${redis.url}`);
+    } catch (error) {
+      redisError = error instanceof Error ? error.message : String(error);
+      log(`could not start redis-server: ${redisError}`);
+    }
+    const members = config.twoNodes.members;
+    const group = fanoutGroups.get(members);
+    if (!group) throw new Error(`two nodes: no fan-out group of ${members}`);
+    const fanoutRow = fanoutRows.find((f) => f.members === members);
+    ({ figures: twoNodes, extra: twoNodesExtra } = await twoNodesPhase(ctx, worker, {
+      redis,
+      redisError,
+      group,
+      fanoutPhase: fanoutRow ? { delivered_per_s: fanoutRow.delivered_per_s, p50_ms: fanoutRow.p50_ms, p99_ms: fanoutRow.p99_ms } : undefined,
+      warnings,
+    }));
+    ({ figures: busOutage, extra: busOutageExtra } = await busOutagePhase(ctx, worker, {
+      redis,
+      redisError,
+      createGroup: (url) => createGroupOn(url, "bus outage", at(2700), range(2701, 2 * config.busOutage.membersPerNode - 1)),
+      warnings,
+    }));
+    await redis?.stop();
+  }
+
   const result: BenchResult = {
     machine: {
       cpu_model: cpus()[0]?.model ?? "unknown",
@@ -253,6 +325,29 @@ async function main(): Promise<void> {
     sessions: { groups: config.sessions.groups, p50_ms: sessions.p50, p99_ms: sessions.p99 },
     memory: { connections: memory.connections, bytes_per_connection: memory.bytesPerConnection },
     integrity: { lost, duplicated },
+    many_groups: {
+      groups: mgc.groups,
+      members_per_group: mgc.membersPerGroup,
+      senders: mgc.senders,
+      in_flight: mgc.inFlight,
+      messages: mgc.messages,
+      per_s: many.perS,
+      baseline_per_s: manyBasePerS,
+      ratio: manyBasePerS > 0 ? round(many.perS / manyBasePerS, 3) : 0,
+      p50_ms: many.p50,
+      p99_ms: many.p99,
+      acknowledged: many.acked.length,
+      failed: many.errors,
+      integrity: {
+        missing_in_database: manyCheck?.missing ?? -1,
+        stored_twice: manyCheck?.extra ?? -1,
+        duplicated_deliveries: many.duplicated,
+        unexpected_deliveries: many.unexpected,
+        groups_with_dense_seqs: manyCheck?.denseGroups ?? 0,
+      },
+    },
+    bus_outage: busOutage,
+    two_nodes: twoNodes,
   };
 
   // ---- profiled runs where a target is missed -------------------------------------------------
@@ -358,6 +453,13 @@ async function main(): Promise<void> {
       `history: ${config.history.messages.toLocaleString("en")} messages in one group, pages of ${config.history.pageSize}, ${config.history.requests} sequential requests per case after ${config.history.warmup} warm-up.`,
       `sessions: viewer in ${config.sessions.groups} groups, each with an unread message; ANALYZE first (PostgreSQL), as autovacuum would have on a live system; ${config.sessions.requests} sequential requests.`,
       `memory: ${config.memory.connections} legacy /wss connections of distinct users, on a freshly started server process.`,
+      `many groups: ${mgc.groups} groups of ${mgc.membersPerGroup} members; ${mgc.senders} senders, each the owner of ${Math.ceil(mgc.groups / mgc.senders)} groups and sending to them in turn; ${mgc.messages} messages (after ${mgc.warmup} warm-up), ${mgc.inFlight} in flight in total (lane l sends as sender l mod ${mgc.senders}: ${mgc.inFlight % mgc.senders} senders with ${Math.ceil(mgc.inFlight / mgc.senders)} lanes, the others ${Math.floor(mgc.inFlight / mgc.senders)}); only the senders online; the baseline inserts as many rows with the same concurrency, round-robin over the same ${mgc.groups} conversations.`,
+      db.kind === "postgres"
+        ? `bus outage: one group of ${2 * config.busOutage.membersPerNode}, ${config.busOutage.membersPerNode} members connected to each node (the sender on node 1); ${config.busOutage.perS} messages/s for ${config.busOutage.beforeS} s, Redis stopped ${config.busOutage.outageS} s, ${config.busOutage.afterS} s after; up to 30 s for node 2 to catch up.`
+        : `bus outage: skipped (PGlite).`,
+      db.kind === "postgres"
+        ? `two nodes: the fan-out group of ${config.twoNodes.members}, ${config.twoNodes.messages} messages per run (window ${config.fanout.window}, ${config.fanout.warmup} warm-up), all on node 1 alone, then split ${Math.ceil(config.twoNodes.members / 2)} / ${config.twoNodes.members - Math.ceil(config.twoNodes.members / 2)} over nodes 1 and 2.`
+        : `two nodes: skipped (PGlite).`,
       ...(db.kind === "pglite" ? ["PGlite: smaller send and history sizes than the PostgreSQL run (one embedded single-connection database inside the server process)."] : []),
     ],
     method: [
@@ -368,12 +470,30 @@ async function main(): Promise<void> {
       `history: rows bulk-loaded with INSERT … SELECT generate_series while no server runs (ids from event_stream_seq, dense seqs, conversation.last_seq = count), then ANALYZE; requests over HTTP, end to end.`,
       `memory: (VmRSS with the connections open − VmRSS before) / connections, each read once RSS has stopped moving (3 s within 0.5 %).`,
       `integrity: every (member, message) pair of our fan-out runs and of the online send observers, plus every acknowledged send checked in the database (present once, seqs dense).`,
+      `many groups: each lane sends its next message over /wss once its socket gets the previous one back (the echo, after the commit); per_s = acknowledged sends / wall time, latency = send → echo. Baseline: single-row autocommitted INSERTs into the copy of \`message\` as for *send*, ${mgc.inFlight} in flight, row i into conversation i mod ${mgc.groups} with that conversation's next seq, through ${db.kind === "postgres" ? "postgres.js (pool of 10, the server's size)" : "PGlite (its own instance in the bench process)"}. Integrity: every acknowledged message stored exactly once (in the database, with no server running), every group's seqs dense 1..last_seq, and each message delivered once to its sender's socket and to no other.`,
+      ...(db.kind === "postgres"
+        ? [
+            `bus outage: two server processes on the run's database (same JWT_SECRET, own DATA_DIRs, REDIS_URL = a redis-server this run starts, \`--save "" --appendonly no\`, a run-specific REDIS_CHANNEL). The sender sends on a fixed schedule whatever the echoes (open loop); each message is classed before / during / after by its send time; latency = send → echo on the sender's socket. Redis is paused with SIGSTOP (its connections stay open, nothing answers: the worst case) and resumed with SIGCONT, by its pid. Members: lost = acknowledged messages a member never got (waiting up to 30 s after the last send), out of order = a first delivery with a lower seq than one the member already had. The database check is the one of *send*.`,
+            `two nodes: the fan-out measurement (see fan-out) with REDIS_URL set on the nodes (${process.env.REDIS_URL?.trim() ? "the Redis at REDIS_URL" : "the redis-server this run starts"}, run-specific channel); the one-node figure is node 1 alone before node 2 starts, same group, same run (so node 1 is warm for the split run and node 2 starts cold; each run has its own warm-up); ratio = two-node / one-node deliveries/s; server CPU summed over the nodes.`,
+          ]
+        : []),
     ],
     fanoutExtra,
     sendExtra,
     integrityExtra,
     memoryExtra: { before: memory.before, after: memory.after },
     serverWarnings: warnings,
+    manyGroupsExtra: {
+      serverCpuPct: many.serverCpuPct,
+      errorFrames: many.errorFrames,
+      firstErrorFrame: many.firstErrorFrame,
+      baseline: `${mgc.messages} single-row INSERTs, ${mgc.inFlight} in flight, over the ${mgc.groups} conversations (each with its own seq counter)`,
+      integrityLine: manyCheck
+        ? `In the database: ${manyCheck.rows} rows in the ${manyCheck.groups} groups (warm-up included); ${manyCheck.missing} acknowledged missing, ${manyCheck.extra} stored twice; seqs dense in ${manyCheck.denseGroups}/${manyCheck.groups} groups. On the senders' sockets: ${many.duplicated} duplicated, ${many.unexpected} unexpected deliveries.`
+        : "Database check not run.",
+    },
+    ...(busOutageExtra ? { busOutageExtra } : {}),
+    ...(twoNodesExtra ? { twoNodesExtra } : {}),
     profiles,
   };
   writeResults(resultsDir, result, renderMarkdown(result, notes));

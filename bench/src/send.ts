@@ -77,11 +77,33 @@ export async function measureOurSends(
  */
 export async function measureBaselineInserts(ctx: RunContext, sql: Sql, conversationId: string, sender: BenchUser): Promise<number> {
   const { send } = ctx.config;
-  let seq = (await sql.query<{ s: number }>("select coalesce(max(seq), 0)::int as s from bench_message where conversation_id = $1", [conversationId]))[0]?.s ?? 0;
-  const insert = (content: string) =>
-    sql.query(BASELINE_INSERT, [newId("M"), conversationId, ++seq, content, sender.uuid, `member ${sender.index}`, DEFAULT_AVATAR]);
-  await pool(send.warmup, send.concurrency, (i) => insert(`warm-up ${i}`).then(() => {}));
+  return baselineInserts(sql, [{ conversationId, sender }], send);
+}
+
+/**
+ * `messages` single-row INSERTs (after `warmup` unmeasured ones), at most `concurrency` in flight;
+ * row i goes to `targets[i % targets.length]` (its conversation, sent by its sender), with the
+ * next seq of that conversation. Returns rows/s.
+ */
+export async function baselineInserts(
+  sql: Sql,
+  targets: Array<{ conversationId: string; sender: BenchUser }>,
+  sizes: { messages: number; concurrency: number; warmup: number; contentBytes: number },
+): Promise<number> {
+  const seqs = new Map<string, number>();
+  for (const { conversationId } of targets) {
+    if (seqs.has(conversationId)) continue;
+    const [row] = await sql.query<{ s: number }>("select coalesce(max(seq), 0)::int as s from bench_message where conversation_id = $1", [conversationId]);
+    seqs.set(conversationId, row?.s ?? 0);
+  }
+  const insert = (i: number, content: string) => {
+    const { conversationId, sender } = targets[i % targets.length] as { conversationId: string; sender: BenchUser };
+    const seq = (seqs.get(conversationId) ?? 0) + 1;
+    seqs.set(conversationId, seq);
+    return sql.query(BASELINE_INSERT, [newId("M"), conversationId, seq, content, sender.uuid, `member ${sender.index}`, DEFAULT_AVATAR]);
+  };
+  await pool(sizes.warmup, sizes.concurrency, (i) => insert(i, `warm-up ${i}`).then(() => {}));
   const started = nowMs();
-  await pool(send.messages, send.concurrency, (i) => insert(taggedContent("baseline", i, send.contentBytes)).then(() => {}));
-  return round(send.messages / ((nowMs() - started) / 1000), 0);
+  await pool(sizes.messages, sizes.concurrency, (i) => insert(i, taggedContent("baseline", i, sizes.contentBytes)).then(() => {}));
+  return round(sizes.messages / ((nowMs() - started) / 1000), 0);
 }

@@ -9,14 +9,30 @@ export interface WorkerRequests {
    * every member; measures per-message latency until the last member has it.
    */
   fanout: { args: FanoutArgs; result: FanoutResult };
-  /** Starts recording which sockets receive messages tagged `tag` (content `<tag>:<index>:…`). */
-  track: { args: { tag: string; count: number; members: number[] }; result: { tracking: number } };
+  /**
+   * Starts recording which sockets receive messages tagged `tag` (content `<tag>:<index>:…`). With
+   * `log`, every arrival is also kept in order (index, seq, time) for `received`.
+   */
+  track: { args: { tag: string; count: number; members: number[]; log?: boolean }; result: { tracking: number } };
   /** Waits (≤ waitMs) until every member has each expected index, then counts losses and duplicates. */
   report: { args: { expected: number[]; waitMs: number }; result: IntegrityResult };
   /** Persisted sends: each of `senders` (socket indexes) sends its next message once the previous one is echoed back. */
   sendMany: { args: SendManyArgs; result: SendManyResult };
-  /** Sockets closed by the other side since they opened (slow-consumer cut-offs would show here). */
-  status: { args: Record<string, never>; result: { open: number; unexpectedCloses: number } };
+  /**
+   * Persisted sends spread over many groups: `inFlight` lanes, lane l sending as `senders[l % n]`,
+   * each sender taking its groups in turn; a lane sends its next message once the previous one is
+   * echoed back to its socket.
+   */
+  sendSpread: { args: SendSpreadArgs; result: SendSpreadResult };
+  /** One socket sends `count` messages at a fixed rate whatever the echoes, and times each echo. */
+  sendPaced: { args: SendPacedArgs; result: SendPacedResult };
+  /** What each of `sockets` received of the tracked tag, in arrival order (track with `log`). */
+  received: { args: { sockets: number[] }; result: ReceivedLog[] };
+  /**
+   * Sockets closed by the other side since they opened (slow-consumer cut-offs would show here),
+   * and error frames (`{"type":"error"…}`) received since the last closeAll.
+   */
+  status: { args: Record<string, never>; result: { open: number; unexpectedCloses: number; errorFrames: number; firstErrorFrame: string | undefined } };
 }
 
 export type WorkerCommand = keyof WorkerRequests;
@@ -78,4 +94,55 @@ export interface SendManyResult {
   acked: number[];
   errors: number;
   wallMs: number;
+}
+
+export interface SendSpreadArgs {
+  tag: string;
+  count: number;
+  /** Sockets that send, each with the groups it sends to in turn. */
+  senders: Array<{ socket: number; groupIds: string[] }>;
+  /** Sends in flight in total (lanes). */
+  inFlight: number;
+  contentBytes: number;
+  /** Per message: no echo by then counts as an error. */
+  timeoutMs: number;
+}
+
+export interface SendSpreadResult {
+  acked: number[];
+  errors: number;
+  wallMs: number;
+  /** Send → echo on the sender's socket, per acknowledged message (ms). */
+  latenciesMs: number[];
+  /** Extra copies on the sender's socket. */
+  duplicated: number;
+  /** Copies on a socket other than the sender's (the sockets share no group). */
+  unexpected: number;
+}
+
+export interface SendPacedArgs {
+  tag: string;
+  count: number;
+  socket: number;
+  groupId: string;
+  perS: number;
+  contentBytes: number;
+  /** After the last send, how long to wait for the echoes still missing. */
+  timeoutMs: number;
+}
+
+export interface SendPacedResult {
+  /** When each message was sent (process.hrtime ms: the same clock in every process). */
+  sentAtMs: number[];
+  /** Send → echo on the sending socket (ms), -1 when none came. */
+  echoMs: number[];
+}
+
+export interface ReceivedLog {
+  /** Message indexes in arrival order (a duplicate appears twice). */
+  indexes: number[];
+  /** The frame's `seq` (-1 when absent). */
+  seqs: number[];
+  /** Arrival times (process.hrtime ms). */
+  atMs: number[];
 }

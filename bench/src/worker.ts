@@ -9,8 +9,13 @@ import type {
   FanoutArgs,
   FanoutResult,
   IntegrityResult,
+  ReceivedLog,
   SendManyArgs,
   SendManyResult,
+  SendPacedArgs,
+  SendPacedResult,
+  SendSpreadArgs,
+  SendSpreadResult,
   WorkerMessage,
   WorkerReply,
   WorkerRequests,
@@ -18,7 +23,13 @@ import type {
 
 const sockets: WebSocket[] = [];
 let unexpectedCloses = 0;
+let errorFrames = 0;
+let firstErrorFrame: string | undefined;
 let closingAll = false;
+
+/** process.hrtime in ms: one monotonic clock shared with the bench process (performance.now() is per process). */
+const hrMs = (): number => Number(process.hrtime.bigint()) / 1e6;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** What is being counted: deliveries of messages whose content starts with `<tag>:<index>:`. */
 interface Tracker {
@@ -37,11 +48,13 @@ interface Tracker {
   onComplete?: (index: number) => void;
   /** Called when a socket first receives a message (member or not): senders' acknowledgements. */
   onReceive?: (socket: number, index: number) => void;
+  /** Every arrival per socket, in order (only when tracking with `log`). */
+  log?: ReceivedLog[];
 }
 
 let tracker: Tracker | undefined;
 
-function startTracking(tag: string, count: number, members: number[]): Tracker {
+function startTracking(tag: string, count: number, members: number[], log = false): Tracker {
   const width = sockets.length;
   const isMember = new Uint8Array(width);
   for (const m of members) isMember[m] = 1;
@@ -56,6 +69,7 @@ function startTracking(tag: string, count: number, members: number[]): Tracker {
     reached: new Uint32Array(count),
     lastAt: new Float64Array(count),
     frameBytes: 0,
+    ...(log ? { log: Array.from({ length: width }, () => ({ indexes: [], seqs: [], atMs: [] })) } : {}),
   };
   return tracker;
 }
@@ -64,10 +78,16 @@ function onFrame(socket: number, data: Buffer): void {
   const t = tracker;
   if (!t || socket >= t.width) return;
   const text = data.toString("utf8");
-  if (!text.includes(t.prefix)) return;
-  let frame: { content?: unknown };
+  if (!text.includes(t.prefix)) {
+    if (text.startsWith('{"type":"error"')) {
+      errorFrames++;
+      firstErrorFrame ??= text.slice(0, 300);
+    }
+    return;
+  }
+  let frame: { content?: unknown; seq?: unknown };
   try {
-    frame = JSON.parse(text) as { content?: unknown };
+    frame = JSON.parse(text) as { content?: unknown; seq?: unknown };
   } catch {
     return;
   }
@@ -77,6 +97,12 @@ function onFrame(socket: number, data: Buffer): void {
   if (!(index >= 0 && index < t.count)) return;
   if (t.frameBytes === 0) t.frameBytes = data.length;
   const k = socket * t.count + index;
+  const entry = t.log?.[socket];
+  if (entry) {
+    entry.indexes.push(index);
+    entry.seqs.push(typeof frame.seq === "number" ? frame.seq : -1);
+    entry.atMs.push(hrMs());
+  }
   const seen = t.counts[k] ?? 0;
   t.counts[k] = seen + 1;
   if (seen === 0) t.onReceive?.(socket, index);
@@ -110,17 +136,18 @@ async function open(urls: string[], concurrency: number): Promise<WorkerRequests
   let opened = 0;
   let failed = 0;
   let firstError: string | undefined;
+  // Sockets take their indexes in the order of `urls`, not in the order their handshakes complete:
+  // callers address them by position (the sender, the members on each node).
+  const slots = new Array<WebSocket | undefined>(urls.length);
   const lane = async () => {
     while (next < urls.length) {
-      const url = urls[next++] as string;
+      const k = next++;
       try {
-        const ws = await connect(url);
-        const index = sockets.length;
-        sockets.push(ws);
-        ws.on("message", (data: Buffer) => onFrame(index, data));
+        const ws = await connect(urls[k] as string);
         ws.on("close", () => {
           if (!closingAll) unexpectedCloses++;
         });
+        slots[k] = ws;
         opened++;
       } catch (error) {
         failed++;
@@ -129,6 +156,12 @@ async function open(urls: string[], concurrency: number): Promise<WorkerRequests
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, lane));
+  for (const ws of slots) {
+    if (!ws) continue;
+    const index = sockets.length;
+    sockets.push(ws);
+    ws.on("message", (data: Buffer) => onFrame(index, data));
+  }
   return { opened, failed, firstError };
 }
 
@@ -171,6 +204,8 @@ async function closeAll(): Promise<{ closed: number }> {
   tracker = undefined;
   closingAll = false;
   unexpectedCloses = 0;
+  errorFrames = 0;
+  firstErrorFrame = undefined;
   return { closed: all.length };
 }
 
@@ -303,6 +338,117 @@ async function sendMany(args: SendManyArgs): Promise<SendManyResult> {
   return { acked, errors, wallMs: performance.now() - started };
 }
 
+/** Resolves `true` once `key` is acknowledged through `waiting`, `false` after `timeoutMs`. */
+function echoOf(waiting: Map<number, () => void>, key: number, timeoutMs: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => {
+      waiting.delete(key);
+      resolve(false);
+    }, timeoutMs);
+    waiting.set(key, () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+/**
+ * Persisted sends to many groups (see SendSpreadArgs). The sockets share no group and the other
+ * members are offline: each message should reach its sender's socket exactly once, and no other.
+ */
+async function sendSpread(args: SendSpreadArgs): Promise<SendSpreadResult> {
+  const t = tracker;
+  if (!t || t.tag !== args.tag) throw new Error("sendSpread: track the tag first");
+  if (args.senders.length === 0) throw new Error("sendSpread: no senders");
+  const waiting = new Map<number, () => void>();
+  t.onReceive = (socket, index) => {
+    const key = socket * t.count + index;
+    const resolve = waiting.get(key);
+    if (resolve) {
+      waiting.delete(key);
+      resolve();
+    }
+  };
+  const senderOf = new Int32Array(args.count).fill(-1);
+  const turn = args.senders.map(() => 0);
+  const acked: number[] = [];
+  const latenciesMs: number[] = [];
+  let errors = 0;
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: args.inFlight }, async (_, lane) => {
+      const k = lane % args.senders.length;
+      const sender = args.senders[k];
+      const ws = sender ? sockets[sender.socket] : undefined;
+      if (!sender || !ws || sender.groupIds.length === 0) throw new Error(`sendSpread: bad sender ${k}`);
+      while (next < args.count) {
+        const i = next++;
+        const g = turn[k] ?? 0;
+        turn[k] = g + 1;
+        const groupId = sender.groupIds[g % sender.groupIds.length] as string;
+        senderOf[i] = sender.socket;
+        const echoed = echoOf(waiting, sender.socket * t.count + i, args.timeoutMs);
+        const t0 = performance.now();
+        ws.send(JSON.stringify({ receive_id: groupId, type: 0, content: `${args.tag}:${i}:`.padEnd(args.contentBytes, "x") }));
+        if (await echoed) {
+          acked.push(i);
+          latenciesMs.push(performance.now() - t0);
+        } else errors++;
+      }
+    }),
+  );
+  const wallMs = performance.now() - started;
+  t.onReceive = undefined;
+  // Late duplicates would arrive right after the last echo: give them a moment.
+  await sleep(300);
+  let duplicated = 0;
+  let unexpected = 0;
+  for (let s = 0; s < t.width; s++) {
+    for (let i = 0; i < t.count; i++) {
+      const c = t.counts[s * t.count + i] ?? 0;
+      if (c === 0) continue;
+      if (s === senderOf[i]) duplicated += c - 1;
+      else unexpected += c;
+    }
+  }
+  return { acked, errors, wallMs, latenciesMs, duplicated, unexpected };
+}
+
+/** Open loop: message i leaves at start + i / perS, echoed or not (see SendPacedArgs). */
+async function sendPaced(args: SendPacedArgs): Promise<SendPacedResult> {
+  const t = tracker;
+  if (!t || t.tag !== args.tag) throw new Error("sendPaced: track the tag first");
+  const ws = sockets[args.socket];
+  if (!ws) throw new Error(`no socket ${args.socket}`);
+  const sentAt = new Float64Array(args.count);
+  const echoMs = new Float64Array(args.count).fill(-1);
+  let sent = 0;
+  let pending = 0;
+  let allEchoed: (() => void) | undefined;
+  t.onReceive = (socket, index) => {
+    if (socket !== args.socket || index >= sent || (echoMs[index] ?? 0) >= 0) return;
+    echoMs[index] = hrMs() - (sentAt[index] ?? 0);
+    pending--;
+    if (pending === 0) allEchoed?.();
+  };
+  const interval = 1000 / args.perS;
+  const t0 = hrMs();
+  for (let i = 0; i < args.count; i++) {
+    const wait = t0 + i * interval - hrMs();
+    if (wait > 1) await sleep(wait);
+    sentAt[i] = hrMs();
+    sent = i + 1;
+    pending++;
+    ws.send(JSON.stringify({ receive_id: args.groupId, type: 0, content: `${args.tag}:${i}:`.padEnd(args.contentBytes, "x") }));
+  }
+  if (pending > 0) {
+    await Promise.race([new Promise<void>((resolve) => (allEchoed = resolve)), sleep(args.timeoutMs)]);
+  }
+  t.onReceive = undefined;
+  return { sentAtMs: Array.from(sentAt), echoMs: Array.from(echoMs) };
+}
+
 async function report(expected: number[], waitMs: number): Promise<IntegrityResult> {
   const t = tracker;
   if (!t) throw new Error("not tracking");
@@ -325,17 +471,27 @@ async function handle(message: WorkerMessage): Promise<unknown> {
       return fanout(message.args as FanoutArgs);
     case "track": {
       const a = message.args as WorkerRequests["track"]["args"];
-      startTracking(a.tag, a.count, a.members);
+      startTracking(a.tag, a.count, a.members, a.log ?? false);
       return { tracking: a.members.length };
     }
     case "sendMany":
       return sendMany(message.args as SendManyArgs);
+    case "sendSpread":
+      return sendSpread(message.args as SendSpreadArgs);
+    case "sendPaced":
+      return sendPaced(message.args as SendPacedArgs);
+    case "received": {
+      const a = message.args as WorkerRequests["received"]["args"];
+      const log = tracker?.log;
+      if (!log) throw new Error("received: track with log first");
+      return a.sockets.map((s) => log[s] ?? { indexes: [], seqs: [], atMs: [] });
+    }
     case "report": {
       const a = message.args as WorkerRequests["report"]["args"];
       return report(a.expected, a.waitMs);
     }
     case "status":
-      return { open: sockets.filter((s) => s.readyState === WebSocket.OPEN).length, unexpectedCloses };
+      return { open: sockets.filter((s) => s.readyState === WebSocket.OPEN).length, unexpectedCloses, errorFrames, firstErrorFrame };
   }
 }
 
