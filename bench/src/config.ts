@@ -13,7 +13,17 @@ export interface BenchConfig {
   sessions: { groups: number; requests: number; warmup: number };
   memory: { connections: number };
   /** Phase "many groups": sends spread over many small groups, from several senders. */
-  manyGroups: { groups: number; membersPerGroup: number; senders: number; inFlight: number; messages: number; warmup: number; contentBytes: number };
+  manyGroups: {
+    groups: number;
+    membersPerGroup: number;
+    senders: number;
+    inFlight: number;
+    messages: number;
+    warmup: number;
+    contentBytes: number;
+    /** Messages of the profiled rerun (on a --cpu-prof server) when the ratio misses its target. */
+    profileMessages: number;
+  };
   /** Phase "bus outage" (PostgreSQL only): Redis stopped (SIGSTOP) while a sender sends at a steady rate. */
   busOutage: { perS: number; beforeS: number; outageS: number; afterS: number; membersPerNode: number; contentBytes: number };
   /** Phase "two nodes" (PostgreSQL only): fan-out of one group with its members split over two nodes. */
@@ -44,7 +54,7 @@ export function benchConfig(kind: DatabaseKind, quick: boolean): BenchConfig {
     history: { messages: pg ? 1_000_000 : 100_000, depth: pg ? 500_000 : 50_000, requests: 200, pageSize: 50, warmup: 10 },
     sessions: { groups: 500, requests: 200, warmup: 10 },
     memory: { connections: 5000 },
-    manyGroups: { groups: 200, membersPerGroup: 3, senders: 20, inFlight: 64, messages: pg ? 4000 : 1200, warmup: 64, contentBytes: 100 },
+    manyGroups: { groups: 200, membersPerGroup: 3, senders: 20, inFlight: 64, messages: pg ? 4000 : 1200, warmup: 64, contentBytes: 100, profileMessages: pg ? 1500 : 600 },
     busOutage: { perS: 50, beforeS: 10, outageS: 20, afterS: 10, membersPerNode: 5, contentBytes: 100 },
     twoNodes: { members: 1000, messages: 100 },
     connectConcurrency: 50,
@@ -57,7 +67,7 @@ export function benchConfig(kind: DatabaseKind, quick: boolean): BenchConfig {
     history: { ...config.history, messages: 20_000, depth: 10_000, requests: 40 },
     sessions: { ...config.sessions, groups: 50, requests: 40 },
     memory: { connections: 1000 },
-    manyGroups: { ...config.manyGroups, messages: 400 },
+    manyGroups: { ...config.manyGroups, messages: 400, profileMessages: 400 },
     busOutage: { ...config.busOutage, beforeS: 3, outageS: 5, afterS: 3 },
     twoNodes: { ...config.twoNodes, messages: 20 },
   };

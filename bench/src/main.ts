@@ -23,7 +23,7 @@ import { startServer, serverWarnings, stopAllChildren, type ServerProcess } from
 import { busiestProfile, type ProfileSummary } from "./profile.js";
 import { historyCaseName, measureHistory, measureSessions, prepareSessions, type HistoryCase } from "./reads.js";
 import { startRedis, type RedisProcess } from "./redis.js";
-import { renderMarkdown, targetsMet, writeResults, type BenchResult, type BusOutageFigures, type ReportNotes, type Skipped, type TwoNodesFigures } from "./report.js";
+import { boundReading, renderMarkdown, targetsMet, writeResults, type BenchResult, type BusOutageFigures, type ReportNotes, type Skipped, type TwoNodesFigures } from "./report.js";
 import { baselineInserts, measureBaselineInserts, measureOurSends, type SendOutcome } from "./send.js";
 import { log, pool, round } from "./stats.js";
 import { twoNodesPhase } from "./two-nodes.js";
@@ -32,6 +32,11 @@ import { startWorker, type ClientWorker } from "./worker-client.js";
 const PASSWORD = "bench-password-1";
 const resultsDir = fileURLToPath(new URL("../results", import.meta.url));
 const profilesDir = join(resultsDir, "profiles");
+/**
+ * The server's PostgreSQL pool: apps/server passes no size to createDb, so postgres.js gets
+ * createDb's default `max` (packages/db/src/client.ts). Not configurable from the environment.
+ */
+const SERVER_DB_POOL = 10;
 /** Whatever happens, the run stops by itself. */
 const WATCHDOG_MS = Number(process.env.BENCH_TIMEOUT_S ?? 1500) * 1000;
 
@@ -338,6 +343,7 @@ async function main(): Promise<void> {
       p99_ms: many.p99,
       acknowledged: many.acked.length,
       failed: many.errors,
+      server_db_pool_max: db.kind === "postgres" ? SERVER_DB_POOL : null,
       integrity: {
         missing_in_database: manyCheck?.missing ?? -1,
         stored_twice: manyCheck?.extra ?? -1,
@@ -348,6 +354,7 @@ async function main(): Promise<void> {
     },
     bus_outage: busOutage,
     two_nodes: twoNodes,
+    what_bounds_it: [],
   };
 
   // ---- profiled runs where a target is missed -------------------------------------------------
@@ -415,6 +422,41 @@ async function main(): Promise<void> {
       ...r,
     });
   }
+  if (!met.manyGroups) {
+    const count = Math.min(mgc.profileMessages, mgc.messages);
+    log(`profiling many groups (ratio ${result.many_groups.ratio} < ${TARGETS.manyGroupsRatio}; ${count} messages)…`);
+    const rerunCtx: RunContext = { ...ctx, config: { ...config, manyGroups: { ...mgc, messages: count } } };
+    const rerunTag = `${tag}pm`;
+    let rerun: Awaited<ReturnType<typeof measureManyGroups>> | undefined;
+    const r = await profiled(
+      "many-groups",
+      async (s) => {
+        rerun = await measureManyGroups(rerunCtx, worker, s, manyLayout, rerunTag);
+        return { from: rerun.startedAtMs, to: rerun.endedAtMs };
+      },
+      true,
+    );
+    if (rerun) {
+      // Its sends are stored and echoed too: checked like the phase's own (server stopped by now).
+      const acked = rerun.acked;
+      const check = await db.access((sql: Sql) => manyGroupsIntegrity(sql, manyLayout, rerunTag, acked));
+      const i = result.many_groups.integrity;
+      i.missing_in_database += check.missing;
+      i.stored_twice += check.extra;
+      i.duplicated_deliveries += rerun.duplicated;
+      i.unexpected_deliveries += rerun.unexpected;
+      i.groups_with_dense_seqs = Math.min(i.groups_with_dense_seqs, check.denseGroups);
+      integrityExtra.push(
+        `profiled many-groups rerun: ${rerun.acked.length} of ${count} acknowledged (${rerun.perS}/s on the profiling server), ${rerun.errors} failed; in the database ${check.missing} acknowledged missing, ${check.extra} stored twice, seqs dense in ${check.denseGroups}/${check.groups} groups; on the senders' sockets ${rerun.duplicated} duplicated, ${rerun.unexpected} unexpected deliveries (counted in the many-groups integrity figures).`,
+      );
+    }
+    profiles.push({
+      phase: `many groups: ${mgc.groups} groups × ${mgc.membersPerGroup}, ${mgc.senders} senders, ${mgc.inFlight} in flight`,
+      why: `Ratio ${result.many_groups.ratio} to single-row INSERTs spread over the same conversations (target ≥ ${TARGETS.manyGroupsRatio}). Profiled rerun of the same workload (${count === mgc.messages ? `${count} messages` : `${count} messages instead of ${mgc.messages}`}, after the same ${mgc.warmup} warm-up) on a server started with --cpu-prof.`,
+      ...r,
+      ...(db.kind === "postgres" ? { pool_max: SERVER_DB_POOL } : {}),
+    });
+  }
   if (!met.historyCursor) {
     // The cursor case (newest page or deep) with the worse p50.
     const which: HistoryCase = (historyP50.get("newest") ?? 0) > (historyP50.get("cursor") ?? 0) ? "newest" : "cursor";
@@ -442,6 +484,8 @@ async function main(): Promise<void> {
     });
   }
 
+  result.what_bounds_it = profiles.map((p) => ({ ...p, reading: boundReading(p) }));
+
   const durationS = round((Date.now() - started) / 1000, 0);
   const notes: ReportNotes = {
     startedAt,
@@ -466,11 +510,11 @@ async function main(): Promise<void> {
       `Server: apps/server/src/main.ts as its own process (node --import tsx), 127.0.0.1, LOG_LEVEL=warn, GROUP_SEND_BURST/GROUP_SEND_PER_SECOND=1000000; clients: a separate Node process holding the WebSockets (\`ws\`, no compression).`,
       `Accounts: inserted directly into user_info with a valid scrypt hash (one login through the API checks it); tokens signed with the server's JWT_SECRET. Groups: created through tRPC groups.create.`,
       `fan-out: one member sends through its /wss socket; latency = send → the last member (sender included) has the message; delivered/s = member deliveries / (first send → last delivery). Baseline: a bare \`ws\` server in its own process relaying each frame to every client, frames padded to the size our server delivers, same client process and send pattern.`,
-      `send: per_s = acknowledged sends / wall time. Baseline: single-row autocommitted INSERTs of equivalent rows (same columns, same indexes, CHECKs and foreign keys: a copy of \`message\` with its own id sequence) through ${db.kind === "postgres" ? "postgres.js (pool of 10, the server's size)" : "PGlite (its own instance in the bench process)"}.`,
+      `send: per_s = acknowledged sends / wall time. Baseline: single-row autocommitted INSERTs of equivalent rows (same columns, same indexes, CHECKs and foreign keys: a copy of \`message\` with its own id sequence) through ${db.kind === "postgres" ? `postgres.js (pool of ${SERVER_DB_POOL}, the server's size)` : "PGlite (its own instance in the bench process)"}.`,
       `history: rows bulk-loaded with INSERT … SELECT generate_series while no server runs (ids from event_stream_seq, dense seqs, conversation.last_seq = count), then ANALYZE; requests over HTTP, end to end.`,
       `memory: (VmRSS with the connections open − VmRSS before) / connections, each read once RSS has stopped moving (3 s within 0.5 %).`,
       `integrity: every (member, message) pair of our fan-out runs and of the online send observers, plus every acknowledged send checked in the database (present once, seqs dense).`,
-      `many groups: each lane sends its next message over /wss once its socket gets the previous one back (the echo, after the commit); per_s = acknowledged sends / wall time, latency = send → echo. Baseline: single-row autocommitted INSERTs into the copy of \`message\` as for *send*, ${mgc.inFlight} in flight, row i into conversation i mod ${mgc.groups} with that conversation's next seq, through ${db.kind === "postgres" ? "postgres.js (pool of 10, the server's size)" : "PGlite (its own instance in the bench process)"}. Integrity: every acknowledged message stored exactly once (in the database, with no server running), every group's seqs dense 1..last_seq, and each message delivered once to its sender's socket and to no other.`,
+      `many groups: each lane sends its next message over /wss once its socket gets the previous one back (the echo, after the commit); per_s = acknowledged sends / wall time, latency = send → echo. Baseline: single-row autocommitted INSERTs into the copy of \`message\` as for *send*, ${mgc.inFlight} in flight, row i into conversation i mod ${mgc.groups} with that conversation's next seq, through ${db.kind === "postgres" ? `postgres.js (pool of ${SERVER_DB_POOL}, the server's size)` : "PGlite (its own instance in the bench process)"}. Integrity: every acknowledged message stored exactly once (in the database, with no server running), every group's seqs dense 1..last_seq, and each message delivered once to its sender's socket and to no other.`,
       ...(db.kind === "postgres"
         ? [
             `bus outage: two server processes on the run's database (same JWT_SECRET, own DATA_DIRs, REDIS_URL = a redis-server this run starts, \`--save "" --appendonly no\`, a run-specific REDIS_CHANNEL). The sender sends on a fixed schedule whatever the echoes (open loop); each message is classed before / during / after by its send time; latency = send → echo on the sender's socket. Redis is paused with SIGSTOP (its connections stay open, nothing answers: the worst case) and resumed with SIGCONT, by its pid. Members: lost = acknowledged messages a member never got (waiting up to 30 s after the last send), out of order = a first delivery with a lower seq than one the member already had. The database check is the one of *send*.`,
@@ -488,6 +532,10 @@ async function main(): Promise<void> {
       errorFrames: many.errorFrames,
       firstErrorFrame: many.firstErrorFrame,
       baseline: `${mgc.messages} single-row INSERTs, ${mgc.inFlight} in flight, over the ${mgc.groups} conversations (each with its own seq counter)`,
+      serverPool:
+        db.kind === "postgres"
+          ? `postgres.js, max ${SERVER_DB_POOL} connections (createDb's default in packages/db/src/client.ts; the server sets no size)`
+          : "PGlite, one embedded connection inside the server process",
       integrityLine: manyCheck
         ? `In the database: ${manyCheck.rows} rows in the ${manyCheck.groups} groups (warm-up included); ${manyCheck.missing} acknowledged missing, ${manyCheck.extra} stored twice; seqs dense in ${manyCheck.denseGroups}/${manyCheck.groups} groups. On the senders' sockets: ${many.duplicated} duplicated, ${many.unexpected} unexpected deliveries.`
         : "Database check not run.",

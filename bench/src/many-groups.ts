@@ -48,6 +48,9 @@ export interface ManyGroupsOutcome {
   errorFrames: number;
   firstErrorFrame: string | undefined;
   serverCpuPct: number;
+  /** The measured sends (warm-up excluded), on the bench's monotonic clock (nowMs). */
+  startedAtMs: number;
+  endedAtMs: number;
 }
 
 /**
@@ -75,10 +78,11 @@ export async function measureManyGroups(
 
     await worker.call("track", { tag, count: c.messages, members: [] });
     const cpu0 = cpuMs(server.pid);
-    const t0 = nowMs();
+    const startedAtMs = nowMs();
     const result = await worker.call("sendSpread", { tag, count: c.messages, senders, inFlight: c.inFlight, contentBytes: c.contentBytes, timeoutMs: 10_000 }, 600_000);
+    const endedAtMs = nowMs();
     const cpu = cpuMs(server.pid) - cpu0;
-    const elapsed = nowMs() - t0;
+    const elapsed = endedAtMs - startedAtMs;
     const status = await worker.call("status", {});
     return {
       perS: round(result.acked.length / (result.wallMs / 1000), 0),
@@ -91,6 +95,8 @@ export async function measureManyGroups(
       errorFrames: status.errorFrames,
       firstErrorFrame: status.firstErrorFrame,
       serverCpuPct: round((100 * cpu) / elapsed, 0),
+      startedAtMs,
+      endedAtMs,
     };
   } finally {
     await worker.call("closeAll", {});

@@ -20,6 +20,22 @@ export interface BenchResult {
   bus_outage: BusOutageFigures | Skipped;
   /** Fan-out of one group split over two nodes, against the same group on one node (PostgreSQL only). */
   two_nodes: TwoNodesFigures | Skipped;
+  /**
+   * Where a target is missed: the profiled rerun of that phase (CPU profile of the server, PostgreSQL
+   * wait samples) and the reading derived from them, as in latest.md. Empty when every target is met.
+   */
+  what_bounds_it: Array<ProfiledPhase & { reading: string }>;
+}
+
+/** A phase that missed its target, rerun on a server started with --cpu-prof. */
+export interface ProfiledPhase {
+  phase: string;
+  why: string;
+  profile: ProfileSummary | undefined;
+  waits: WaitSummary | undefined;
+  note?: string;
+  /** The server's PostgreSQL pool size, when known (read against the busy connections). */
+  pool_max?: number;
 }
 
 export interface Skipped {
@@ -42,6 +58,8 @@ export interface ManyGroupsFigures {
   p99_ms: number;
   acknowledged: number;
   failed: number;
+  /** The server's PostgreSQL pool (postgres.js `max`: createDb's default, the server sets none); null on PGlite. */
+  server_db_pool_max: number | null;
   integrity: {
     missing_in_database: number;
     stored_twice: number;
@@ -122,7 +140,7 @@ export interface ReportNotes {
   integrityExtra: string[];
   memoryExtra: { before: number; after: number };
   serverWarnings: string[];
-  manyGroupsExtra: { serverCpuPct: number; errorFrames: number; firstErrorFrame: string | undefined; baseline: string; integrityLine: string };
+  manyGroupsExtra: { serverCpuPct: number; errorFrames: number; firstErrorFrame: string | undefined; baseline: string; integrityLine: string; serverPool: string };
   busOutageExtra?: { redis: string; warnings: string[]; unexpectedCloses: number; errorFrames: number; warmupOk: boolean; outageMs: number };
   twoNodesExtra?: {
     redis: string;
@@ -133,7 +151,7 @@ export interface ReportNotes {
     fanoutPhase: FanoutFigures | undefined;
     integrityLine: string;
   };
-  profiles: Array<{ phase: string; why: string; profile: ProfileSummary | undefined; waits: WaitSummary | undefined; note?: string }>;
+  profiles: ProfiledPhase[];
 }
 
 const mark = (ok: boolean) => (ok ? "✅ met" : "❌ missed");
@@ -246,7 +264,7 @@ export function renderMarkdown(r: BenchResult, notes: ReportNotes): string {
   for (const line of notes.integrityExtra) out.push(`- ${line}`);
   const mx = notes.manyGroupsExtra;
   out.push(
-    `- many groups: ${mg.acknowledged} of ${mg.messages} sends acknowledged, ${mg.failed} without an echo within 10 s, ${mx.errorFrames} error frames${mx.firstErrorFrame ? ` (first: \`${mx.firstErrorFrame.slice(0, 160)}\`)` : ""}; server CPU ${mx.serverCpuPct} % of a core. Baseline: ${mx.baseline}. ${mx.integrityLine}`,
+    `- many groups: ${mg.acknowledged} of ${mg.messages} sends acknowledged, ${mg.failed} without an echo within 10 s, ${mx.errorFrames} error frames${mx.firstErrorFrame ? ` (first: \`${mx.firstErrorFrame.slice(0, 160)}\`)` : ""}; server CPU ${mx.serverCpuPct} % of a core; server database pool: ${mx.serverPool}. Baseline: ${mx.baseline}. ${mx.integrityLine}`,
   );
   if (!isSkipped(bo) && notes.busOutageExtra) {
     const x = notes.busOutageExtra;
@@ -289,11 +307,11 @@ export function renderMarkdown(r: BenchResult, notes: ReportNotes): string {
           "",
         );
       }
-      const r = reading(p.profile, p.waits);
+      const r = boundReading(p);
       if (r) out.push(`**Reading:** ${r}`, "");
       if (p.waits) {
         out.push(
-          `PostgreSQL side (pg_stat_activity sampled every 20 ms, ${p.waits.samples} samples, ${p.waits.busyPerSample} busy server connections on average): ` +
+          `PostgreSQL side (pg_stat_activity sampled every 20 ms, ${p.waits.samples} samples, ${p.waits.busyPerSample} busy server connections on average${p.pool_max ? ` of a pool of ${p.pool_max}` : ""}): ` +
             p.waits.top.map((w) => `${w.state} ${w.pct} %`).join("; ") +
             ".",
           "",
@@ -316,7 +334,8 @@ const WAIT_MEANING: Array<[RegExp, string]> = [
 ];
 
 /** A plain-words reading of the measurements (derived from them by fixed rules, not written by hand). */
-function reading(profile: ProfileSummary | undefined, waits: WaitSummary | undefined): string {
+export function boundReading(p: Pick<ProfiledPhase, "profile" | "waits" | "pool_max">): string {
+  const { profile, waits, pool_max: poolMax } = p;
   const parts: string[] = [];
   if (profile) {
     const mods = profile.topModules
@@ -329,11 +348,15 @@ function reading(profile: ProfileSummary | undefined, waits: WaitSummary | undef
   if (waits && top) {
     const meaning = WAIT_MEANING.find(([re]) => re.test(top.state))?.[1];
     parts.push(
-      `Its PostgreSQL connections (${waits.busyPerSample} busy on average) were mostly \`${top.state}\` (${top.pct} % of busy samples)${meaning ? `: ${meaning}` : ""}.`,
+      `Its PostgreSQL connections (${waits.busyPerSample} busy on average${poolMax ? ` of a pool of ${poolMax}` : ""}) were mostly \`${top.state}\` (${top.pct} % of busy samples)${meaning ? `: ${meaning}` : ""}.`,
     );
   }
+  // A pool (nearly) always fully taken: further statements queue in the server for a connection.
+  const poolBound = !!waits && !!poolMax && waits.busyPerSample >= 0.8 * poolMax;
   const lockBound = !!top && /^active \/ Lock:/.test(top.state) && top.pct >= 50;
   if (lockBound) parts.push("Bound by: lock waits in the database, concurrent transactions queueing one behind the other.");
+  else if (poolBound && (!profile || profile.idlePct >= 50))
+    parts.push(`Bound by: the server's ${poolMax} database connections, (nearly) all busy all the time: statements queue in the server for a connection while its CPU is mostly idle.`);
   else if (profile && profile.idlePct >= 50) parts.push("Bound by: waiting (database round trips, commits), not by the server's CPU.");
   else if (profile) parts.push("Bound by: the server's own CPU work (see the functions above).");
   return parts.join(" ");
