@@ -302,15 +302,7 @@ async function fanout(args: FanoutArgs): Promise<FanoutResult> {
 async function sendMany(args: SendManyArgs): Promise<SendManyResult> {
   const t = tracker;
   if (!t || t.tag !== args.tag) throw new Error("sendMany: track the tag first");
-  const waiting = new Map<number, () => void>();
-  t.onReceive = (socket, index) => {
-    const key = socket * t.count + index;
-    const resolve = waiting.get(key);
-    if (resolve) {
-      waiting.delete(key);
-      resolve();
-    }
-  };
+  const waiting = listenForEchoes(t);
   const acked: number[] = [];
   let errors = 0;
   let next = 0;
@@ -321,13 +313,7 @@ async function sendMany(args: SendManyArgs): Promise<SendManyResult> {
       if (!ws) throw new Error(`no socket ${socketIndex}`);
       while (next < args.count) {
         const i = next++;
-        const echoed = new Promise<boolean>((resolve) => {
-          const timer = setTimeout(() => resolve(false), args.timeoutMs);
-          waiting.set(socketIndex * t.count + i, () => {
-            clearTimeout(timer);
-            resolve(true);
-          });
-        });
+        const echoed = echoOf(waiting, socketIndex * t.count + i, args.timeoutMs);
         ws.send(JSON.stringify({ receive_id: args.groupId, type: 0, content: `${args.tag}:${i}:`.padEnd(args.contentBytes, "x") }));
         if (await echoed) acked.push(i);
         else errors++;
@@ -336,6 +322,20 @@ async function sendMany(args: SendManyArgs): Promise<SendManyResult> {
   );
   t.onReceive = undefined;
   return { acked, errors, wallMs: performance.now() - started };
+}
+
+/** Routes the tracker's arrivals (socket, message index) to whoever waits for that echo. */
+function listenForEchoes(t: NonNullable<typeof tracker>): Map<number, () => void> {
+  const waiting = new Map<number, () => void>();
+  t.onReceive = (socket, index) => {
+    const key = socket * t.count + index;
+    const resolve = waiting.get(key);
+    if (resolve) {
+      waiting.delete(key);
+      resolve();
+    }
+  };
+  return waiting;
 }
 
 /** Resolves `true` once `key` is acknowledged through `waiting`, `false` after `timeoutMs`. */
@@ -360,15 +360,7 @@ async function sendSpread(args: SendSpreadArgs): Promise<SendSpreadResult> {
   const t = tracker;
   if (!t || t.tag !== args.tag) throw new Error("sendSpread: track the tag first");
   if (args.senders.length === 0) throw new Error("sendSpread: no senders");
-  const waiting = new Map<number, () => void>();
-  t.onReceive = (socket, index) => {
-    const key = socket * t.count + index;
-    const resolve = waiting.get(key);
-    if (resolve) {
-      waiting.delete(key);
-      resolve();
-    }
-  };
+  const waiting = listenForEchoes(t);
   const senderOf = new Int32Array(args.count).fill(-1);
   const turn = args.senders.map(() => 0);
   const acked: number[] = [];

@@ -106,34 +106,50 @@ describe("(c) a private send storm racing the peer's delete / block", () => {
     return { mark, afterAction, stored, bFrom, problems };
   }
 
-  it("deleteFriend: nothing of A stored or delivered after friend.removed; every refused frame answered", { timeout: 120_000 }, async () => {
+  /**
+   * After a round: nothing of A stored after the event that ended the relation (`type`, addressed to
+   * `addressee`), and B got every message stored before it, then the event, then nothing of A.
+   * Returns the violations and whether the round really raced (some stored, some refused).
+   */
+  async function checkRound(
+    p: Awaited<ReturnType<typeof pair>>,
+    tag: string,
+    outcome: Awaited<ReturnType<typeof round>>,
+    type: string,
+    addressee: string,
+  ): Promise<{ violations: string[]; raced: boolean }> {
     const db = server.domain.db;
+    const { mark, stored, bFrom, problems } = outcome;
+    const violations = [...problems];
+    const [event] = await queryRows<{ id: number }>(
+      db,
+      sql`select id::int as id from stream_event where type = ${type} and id > ${mark} and ${addressee} = any(user_ids) order by id limit 1`,
+    );
+    if (!event) throw new Error(`${tag}: no ${type} event stored`);
+    const late = stored.filter((s) => s.id > event.id);
+    if (late.length > 0) violations.push(`${tag}: ${late.length} message(s) of A stored after ${type} (event id ${event.id}; ids ${few(late.map((l) => l.id))})`);
+    const before = stored.length - late.length;
+    const fromA = (frames: Frame[]) => frames.filter((f) => typeof f.type === "number" && f.send_id === p.a.uuid);
+    await waitFor(() => fromA(p.sb.frames.slice(bFrom)).length >= before, 5000);
+    await sleep(50);
+    const frames = p.sb.frames.slice(bFrom);
+    const at = frames.findIndex((f) => f.type === type);
+    if (at < 0) violations.push(`${tag}: B never got ${type}`);
+    else if (fromA(frames.slice(at + 1)).length > 0) violations.push(`${tag}: B got ${fromA(frames.slice(at + 1)).length} message(s) of A after ${type}`);
+    for (const x of await invariantViolations(db, [p.conversation])) violations.push(`${tag}: ${x}`);
+    return { violations, raced: stored.length > 0 && stored.length < PER_SOCKET * p.aSockets.length };
+  }
+
+  it("deleteFriend: nothing of A stored or delivered after friend.removed; every refused frame answered", { timeout: 120_000 }, async () => {
     const p = await pair();
     const violations: string[] = [];
     let raced = 0;
     for (let r = 0; r < ROUNDS; r++) {
       const tag = `delete round ${r}`;
-      const { mark, stored, bFrom, problems } = await round(p, tag, () => deleteFriend(server.domain, p.b.uuid, { friendId: p.a.uuid }));
-      violations.push(...problems);
-      const [event] = await queryRows<{ id: number }>(
-        db,
-        sql`select id::int as id from stream_event where type = 'friend.removed' and id > ${mark} and ${p.a.uuid} = any(user_ids) order by id limit 1`,
-      );
-      if (!event) throw new Error(`${tag}: no friend.removed event stored`);
-      if (stored.length > 0 && stored.length < PER_SOCKET * p.aSockets.length) raced++;
-      const late = stored.filter((s) => s.id > event.id);
-      if (late.length > 0) violations.push(`${tag}: ${late.length} message(s) of A stored after friend.removed (event id ${event.id}; ids ${few(late.map((l) => l.id))})`);
-
-      // B gets every message stored before the event, then the event, then nothing of A.
-      const before = stored.length - late.length;
-      const fromA = (frames: Frame[]) => frames.filter((f) => typeof f.type === "number" && f.send_id === p.a.uuid);
-      await waitFor(() => fromA(p.sb.frames.slice(bFrom)).length >= before, 5000);
-      await sleep(50);
-      const frames = p.sb.frames.slice(bFrom);
-      const at = frames.findIndex((f) => f.type === "friend.removed");
-      if (at < 0) violations.push(`${tag}: B never got friend.removed`);
-      else if (fromA(frames.slice(at + 1)).length > 0) violations.push(`${tag}: B got ${fromA(frames.slice(at + 1)).length} message(s) of A after friend.removed`);
-      for (const x of await invariantViolations(db, [p.conversation])) violations.push(`${tag}: ${x}`);
+      const outcome = await round(p, tag, () => deleteFriend(server.domain, p.b.uuid, { friendId: p.a.uuid }));
+      const checked = await checkRound(p, tag, outcome, "friend.removed", p.a.uuid);
+      violations.push(...checked.violations);
+      if (checked.raced) raced++;
 
       // Friends again for the next round.
       const { applyId } = await applyFriend(server.domain, p.a.uuid, { targetId: p.b.uuid, message: "" });
@@ -145,35 +161,18 @@ describe("(c) a private send storm racing the peer's delete / block", () => {
   });
 
   it("blockContact: nothing of A stored or delivered after contact.blocked; every refused frame answered", { timeout: 120_000 }, async () => {
-    const db = server.domain.db;
     const p = await pair();
     const violations: string[] = [];
     let raced = 0;
     for (let r = 0; r < ROUNDS; r++) {
       const tag = `block round ${r}`;
-      const { mark, stored, bFrom, problems } = await round(p, tag, () => blockContact(server.domain, p.b.uuid, { targetId: p.a.uuid }));
-      violations.push(...problems);
+      const outcome = await round(p, tag, () => blockContact(server.domain, p.b.uuid, { targetId: p.a.uuid }));
       // The block's event is addressed to the blocker only; its id is where the block took effect.
-      const [event] = await queryRows<{ id: number }>(
-        db,
-        sql`select id::int as id from stream_event where type = 'contact.blocked' and id > ${mark} and ${p.b.uuid} = any(user_ids) order by id limit 1`,
-      );
-      if (!event) throw new Error(`${tag}: no contact.blocked event stored`);
-      if (stored.length > 0 && stored.length < PER_SOCKET * p.aSockets.length) raced++;
-      const late = stored.filter((s) => s.id > event.id);
-      if (late.length > 0) violations.push(`${tag}: ${late.length} message(s) of A stored after contact.blocked (event id ${event.id}; ids ${few(late.map((l) => l.id))})`);
-      // B gets every message stored before the event, then the event, then nothing of A.
-      const before = stored.length - late.length;
-      const fromA = (frames: Frame[]) => frames.filter((f) => typeof f.type === "number" && f.send_id === p.a.uuid);
-      await waitFor(() => fromA(p.sb.frames.slice(bFrom)).length >= before, 5000);
-      await sleep(50);
-      const frames = p.sb.frames.slice(bFrom);
-      const at = frames.findIndex((f) => f.type === "contact.blocked");
-      if (at < 0) violations.push(`${tag}: B never got contact.blocked`);
-      else if (fromA(frames.slice(at + 1)).length > 0) violations.push(`${tag}: B got ${fromA(frames.slice(at + 1)).length} message(s) of A after contact.blocked`);
+      const checked = await checkRound(p, tag, outcome, "contact.blocked", p.b.uuid);
+      violations.push(...checked.violations);
+      if (checked.raced) raced++;
       // A, the blocked user, is not told.
       if (p.aSockets[0]!.frames.some((f) => f.type === "contact.blocked")) violations.push(`${tag}: A was told about the block`);
-      for (const x of await invariantViolations(db, [p.conversation])) violations.push(`${tag}: ${x}`);
       await unblockContact(server.domain, p.b.uuid, { targetId: p.a.uuid });
     }
     [...p.aSockets, p.sb].forEach((s) => s.close());

@@ -1,4 +1,4 @@
-import { queryRows, type Db } from "@omnilink/db";
+import { ACTIVE_MEMBER_STATUSES, ContactType, queryRows, type Db } from "@omnilink/db";
 import { register, type DomainContext } from "@omnilink/domain";
 import { sql } from "drizzle-orm";
 import type { Frame } from "./wss-client.js";
@@ -45,7 +45,8 @@ export async function invariantViolations(db: Db, conversationIds: string[]): Pr
   const counts = await queryRows<{ uuid: string; cnt: number; real: number }>(
     db,
     sql`select g.uuid, g.member_cnt::int as cnt,
-          (select count(*)::int from user_contact c where c.contact_id = g.uuid and c.contact_type = 1 and c.status in (0, 5)) as real
+          (select count(*)::int from user_contact c where c.contact_id = g.uuid and c.contact_type = ${ContactType.group}
+            and c.status in (${sql.join(ACTIVE_MEMBER_STATUSES.map((st) => sql`${st}`), sql`, `)})) as real
         from group_info g where g.uuid in (${ids})`,
   );
   for (const c of counts) if (c.cnt !== c.real) problems.push(`group ${c.uuid}: member_cnt ${c.cnt} but ${c.real} active members`);

@@ -1,5 +1,6 @@
 import { ContactStatus, ContactType, contacts, users } from "@omnilink/db";
 import { and, asc, eq, sql } from "drizzle-orm";
+import { friendRow, isDeletedFriend, isFriend } from "../access.js";
 import type { DomainContext } from "../context.js";
 import { transact } from "../realtime/outbox.js";
 import { friendship, lockFriendPair } from "./pair.js";
@@ -27,7 +28,7 @@ export async function listFriends(ctx: DomainContext, userId: string): Promise<F
     .select({ userId: users.uuid, username: users.username, nickname: users.nickname, avatar: users.avatar, status: users.status })
     .from(contacts)
     .innerJoin(users, eq(users.uuid, contacts.contactId))
-    .where(and(eq(contacts.userId, userId), eq(contacts.contactType, ContactType.user), eq(contacts.status, ContactStatus.normal)))
+    .where(and(eq(contacts.userId, userId), friendRow()))
     .orderBy(asc(contacts.id));
   return rows.map((r) => ({ ...r, name: r.nickname || r.username }));
 }
@@ -43,8 +44,8 @@ export async function deleteFriend(ctx: DomainContext, userId: string, input: De
   return transact(ctx, async (tx, outbox) => {
     await lockFriendPair(tx, userId, friendId);
     const mine = await friendship(tx, userId, friendId);
-    if (mine === ContactStatus.deleted) return { changed: false };
-    if (mine !== ContactStatus.normal) throw ContactErrors.notFriends();
+    if (isDeletedFriend(mine)) return { changed: false };
+    if (!isFriend(mine)) throw ContactErrors.notFriends();
 
     const edge = (from: string, to: string) =>
       and(eq(contacts.userId, from), eq(contacts.contactId, to), eq(contacts.contactType, ContactType.user));

@@ -14,7 +14,7 @@ const FRIEND_PAIR_LOCK_CLASS = 72_841_130;
  * unblock), whoever of the two acts. Each of those reads both rows and then writes both, and the
  * rows may not exist yet (nothing to row-lock), so a lock on the pair is the one that covers all
  * cases; it is the same key whichever user asks. Take it FIRST in the transaction (before the
- * apply-row lock, before the stream lock) so these transactions always lock in one order.
+ * apply-row lock) so these transactions always lock in one order.
  */
 export async function lockFriendPair(tx: Tx, a: string, b: string): Promise<void> {
   await tx.execute(sql`select pg_advisory_xact_lock(${FRIEND_PAIR_LOCK_CLASS}::int4, hashtext(${privateConversationId(a, b)}::text))`);

@@ -1,7 +1,7 @@
-import { ACTIVE_MEMBER_STATUSES, ContactStatus, ContactType, contacts, groups, users, type Queryable } from "@omnilink/db";
+import { ACTIVE_MEMBER_STATUSES, ContactType, contacts, groups, users, type Queryable } from "@omnilink/db";
 import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import type { DomainContext } from "../context.js";
-import { activeMembershipOf, isGroupOwner, normalGroupRow } from "../access.js";
+import { activeMembershipOf, isGroupOwner, isMuted, normalGroupRow } from "../access.js";
 import { isActiveMember, loadGroup, type GroupRow } from "./membership.js";
 import { GroupErrors } from "./texts.js";
 
@@ -85,7 +85,7 @@ export async function listGroupMembers(ctx: DomainContext, userId: string, group
   return rows.map(({ status, ...r }): GroupMemberView => ({
     ...r,
     role: r.userId === group.ownerId ? 1 : 0,
-    muted: status === ContactStatus.muted,
+    muted: isMuted(status),
   }));
 }
 

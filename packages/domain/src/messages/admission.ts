@@ -1,10 +1,10 @@
-import { ContactType, conversations, contacts, groups, messages, sessions, users, type Tx } from "@omnilink/db";
+import { ContactType, contacts, groups, messages, sessions, users, type Tx } from "@omnilink/db";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { isNormalGroup, isUsableAccount, maySendToGroup, privateRefusal } from "../access.js";
 import { type AppError, badRequest, forbidden, notFound } from "../errors.js";
 import type { MessageView } from "../realtime/events.js";
 import { messageViewColumns } from "../realtime/stream-queries.js";
-import { ensureConversation } from "../sessions/ensure.js";
+import { ensureConversation, lockConversation } from "../sessions/ensure.js";
 import { lockFriendPairShared } from "../contacts/pair.js";
 import type { SendMessageInput } from "./schemas.js";
 
@@ -58,7 +58,7 @@ export const clientKey = (senderId: string, clientMsgId: string | undefined): st
 export async function admitGroup(tx: Tx, groupId: string, batch: PendingSend[]): Promise<Admission> {
   const senderIds = [...new Set(batch.map((p) => p.senderId))];
   const [locked, rows, earlier] = await Promise.all([
-    lockRow(tx, groupId),
+    lockConversation(tx, groupId),
     tx
       .select({
         groupStatus: groups.status,
@@ -79,7 +79,7 @@ export async function admitGroup(tx: Tx, groupId: string, batch: PendingSend[]):
   if (head && lastSeq === undefined) {
     // Only groups that predate conversations lack the row: make it, then lock it.
     await ensureConversation(tx, groupId, 1);
-    lastSeq = await lockRow(tx, groupId);
+    lastSeq = await lockConversation(tx, groupId);
   }
   const verdicts = batch.map((p): Verdict => {
     // Legacy group-path checks, in the legacy order and texts.
@@ -104,7 +104,7 @@ export async function admitPrivate(tx: Tx, conversationId: string, batch: Pendin
   const peerSql = sql`(case when ${users.uuid} = ${a} then ${b} else ${a} end)`;
   const [, locked, rows, earlier] = await Promise.all([
     lockFriendPairShared(tx, a, b),
-    lockRow(tx, conversationId),
+    lockConversation(tx, conversationId),
     tx
       .select({
         uuid: users.uuid,
@@ -135,15 +135,9 @@ export async function admitPrivate(tx: Tx, conversationId: string, batch: Pendin
   let lastSeq = locked;
   if (lastSeq === undefined && verdicts.some((v) => v.ok)) {
     await ensureConversation(tx, conversationId, 0);
-    lastSeq = await lockRow(tx, conversationId);
+    lastSeq = await lockConversation(tx, conversationId);
   }
   return { lastSeq: lastSeq ?? 0, verdicts, earlier };
-}
-
-/** Row-locks a conversation; its last seq, or undefined when there is no such row. */
-async function lockRow(tx: Tx, id: string): Promise<number | undefined> {
-  const [row] = await tx.select({ lastSeq: conversations.lastSeq }).from(conversations).where(eq(conversations.id, id)).for("update");
-  return row?.lastSeq;
 }
 
 /** Messages already stored in the conversation under the batch's client ids (retries). */

@@ -9,7 +9,6 @@ export const MAX_TICK_ITEMS = TICK_SPAN - 1;
 
 export const positionOf = (tick: number, rank: number): number => tick * TICK_SPAN + rank;
 export const tickOf = (position: number): number => Math.floor(position / TICK_SPAN);
-export const rankOf = (position: number): number => position % TICK_SPAN;
 /** The position after every row of `tick`. */
 export const endOfTick = (tick: number): number => tick * TICK_SPAN + MAX_TICK_ITEMS;
 

@@ -10,7 +10,7 @@ export async function ensureConversation(q: Queryable, id: string, kind: 0 | 1):
 /**
  * Row-locks a conversation for the rest of the transaction. Every transaction that changes a
  * group's membership, or sends into a conversation, takes this lock first (after any apply-row
- * lock, before the stream lock), so sends and membership changes of one group are serialised.
+ * lock), so sends and membership changes of one group are serialised.
  * Returns the conversation's last seq.
  */
 export async function lockConversation(tx: Tx, id: string): Promise<number | undefined> {
