@@ -150,6 +150,40 @@ describe("failure isolation", () => {
   });
 });
 
+describe("commits across conversations", () => {
+  it("sends to many conversations share transactions; each conversation stays dense and in order, each refusal and failure its own", async () => {
+    const groups = [];
+    for (let g = 0; g < 12; g++) groups.push(await groupWith(t.ctx, 2));
+    const stranger = await newUser(t.ctx);
+    const { a, b } = await friendsWithSessions(t.ctx);
+    const before = { ...t.ctx.sends.stats };
+    // All enqueued in one tick: a handful of transactions carry them all.
+    const calls = groups.flatMap(({ owner, members, groupId }) =>
+      Array.from({ length: 6 }, (_, i) => ({ groupId, i, p: send(t.ctx, [owner, ...members][i % 3]!, groupId, `${groupId}:${i}`) })),
+    );
+    const refused = groups.slice(0, 4).map(({ groupId }) => send(t.ctx, stranger, groupId, "no"));
+    const poisoned = sendMessage(t.ctx, groups[5]!.owner, { ...sendMessageInput.parse({ receiveId: groups[5]!.groupId, content: "ok" }), content: "bad \u0000" });
+    const direct = send(t.ctx, a, b, "first private message");
+    for (const r of refused) expect((await rejectionOf(r)).message).toBe("非群成员，无法发送消息");
+    await expectAppError(poisoned, "BAD_REQUEST");
+    const results = await Promise.all(calls.map((c) => c.p));
+    for (const { groupId } of groups) {
+      const mine = results.filter((r) => r.message.conversationId === groupId);
+      expect(mine.map((r) => r.message.content)).toEqual(Array.from({ length: 6 }, (_, i) => `${groupId}:${i}`));
+      expect(mine.map((r) => r.message.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+      const [conv] = await t.ctx.db.select().from(conversations).where(eq(conversations.id, groupId));
+      expect(conv).toMatchObject({ lastSeq: 6, lastMessage: `${groupId}:5` });
+      expect(await t.ctx.db.$count(messages, eq(messages.conversationId, groupId))).toBe(6);
+    }
+    expect((await direct).message.seq).toBe(1);
+    const sends = t.ctx.sends.stats.sends - before.sends;
+    const batches = t.ctx.sends.stats.batches - before.batches;
+    expect(sends).toBeGreaterThanOrEqual(calls.length + refused.length + 2);
+    // Without batching across conversations there would be at least one batch per conversation (14).
+    expect(batches).toBeLessThan(groups.length);
+  });
+});
+
 describe("private group commit", () => {
   it("concurrent sends of both friends: dense seqs, each sender's order kept, idempotent by clientMsgId", async () => {
     const { a, b } = await friendsWithSessions(t.ctx);

@@ -21,12 +21,16 @@ export async function lockFriendPair(tx: Tx, a: string, b: string): Promise<void
 }
 
 /**
- * The same lock in shared mode, taken by private sends: a send waits for a change of the pair's
- * friendship or blocks in progress (and holds it off until the send commits), but sends of one
- * pair do not wait for each other on it.
+ * The same lock in shared mode, taken by private sends for every pair (private conversation id)
+ * they send to, in id order: a send waits for a change of the pair's friendship or blocks in
+ * progress (and holds it off until the send commits), but sends of one pair do not wait for each
+ * other on it.
  */
-export async function lockFriendPairShared(tx: Tx, a: string, b: string): Promise<void> {
-  await tx.execute(sql`select pg_advisory_xact_lock_shared(${FRIEND_PAIR_LOCK_CLASS}::int4, hashtext(${privateConversationId(a, b)}::text))`);
+export async function lockFriendPairsShared(tx: Tx, conversationIds: string[]): Promise<void> {
+  if (conversationIds.length === 0) return;
+  await tx.execute(sql`
+    select pg_advisory_xact_lock_shared(${FRIEND_PAIR_LOCK_CLASS}::int4, hashtext(p.id))
+    from (select p.id from jsonb_array_elements_text(${JSON.stringify(conversationIds)}::jsonb) as p(id) order by p.id) as p`);
 }
 
 /**

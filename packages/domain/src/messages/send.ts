@@ -1,12 +1,12 @@
 import { isDataException, sqlState, messages, sessions, conversations, type Tx } from "@omnilink/db";
-import { inArray, and, eq, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import type { DomainContext } from "../context.js";
 import { AppError, badRequest } from "../errors.js";
 import { isGroupId, newId, privateConversationId } from "../ids.js";
 import type { MessageView } from "../realtime/events.js";
 import { transact, type Outbox } from "../realtime/outbox.js";
 import { messageViewColumns } from "../realtime/stream-queries.js";
-import { admitGroup, admitPrivate, clientKey, type Admission, type PendingSend, type Sender } from "./admission.js";
+import { admit, admitNew, clientKey, type Admission, type PendingSend, type Sender } from "./admission.js";
 import { previewOf } from "./preview.js";
 import type { SendMessageInput } from "./schemas.js";
 
@@ -39,56 +39,109 @@ interface Queued extends PendingSend {
   reject(error: unknown): void;
 }
 
-/** Most sends one transaction takes; the rest wait for the next one. */
+/** Most sends one transaction takes, whatever the conversations; the rest wait for the next one. */
 const MAX_BATCH = 200;
+/**
+ * Send transactions this node runs at once. Each may carry many conversations, so a few are
+ * enough to keep PostgreSQL's group commit busy; the rest of the pool stays free for reads,
+ * ticks and membership changes.
+ */
+const MAX_TRANSACTIONS = 4;
 
 /**
- * Group commit, per conversation. Sends to one conversation queue up in arrival order; whatever
- * has queued while the previous transaction ran goes into the next one, which costs the same
- * round trips for one message or two hundred. Each send in a batch is admitted or refused on its
- * own; if the transaction still fails (a value the database refuses), the batch is committed again
+ * Group commit, per conversation and across conversations. Sends to one conversation queue up in
+ * arrival order, and a conversation is in at most one transaction at a time, so its seqs follow
+ * the queue. Whatever has queued, in any conversations, while the transactions in flight ran
+ * goes into the next one: its statements each cover every conversation it carries (see
+ * admission.ts), so a transaction costs the same round trips for one message or two hundred, in
+ * one group or in a hundred. Each send is admitted or refused on its own; if a transaction still
+ * fails, its conversations are committed again one by one, and a conversation that fails alone
  * one send at a time, so only the culprit fails.
  */
 export class SendQueue {
-  private readonly queues = new Map<string, Queued[]>();
+  /** Sends waiting, per conversation, in arrival order. */
+  private readonly waiting = new Map<string, Queued[]>();
+  /** Conversations with sends in a transaction in flight. */
+  private readonly busy = new Set<string>();
+  private running = 0;
+  /** Batches taken and the sends they carried (a batch is committed in one transaction unless it fails). */
+  readonly stats = { batches: 0, sends: 0 };
 
   constructor(private readonly ctx: () => DomainContext) {}
 
   /** Enqueues synchronously (before the first await), then resolves once committed. */
   enqueue(senderId: string, conversationId: string, input: SendMessageInput): Promise<SendResult> {
     return new Promise<SendResult>((resolve, reject) => {
+      const queue = this.waiting.get(conversationId);
       const pending: Queued = { senderId, input, resolve, reject };
-      const queue = this.queues.get(conversationId);
-      if (queue) {
-        queue.push(pending);
-        return;
-      }
-      this.queues.set(conversationId, [pending]);
-      void this.drain(conversationId);
+      if (queue) queue.push(pending);
+      else this.waiting.set(conversationId, [pending]);
+      this.pump();
     });
   }
 
-  private async drain(conversationId: string): Promise<void> {
-    const queue = this.queues.get(conversationId) ?? [];
-    while (queue.length > 0) await commitIsolated(this.ctx(), conversationId, queue.splice(0, MAX_BATCH));
-    this.queues.delete(conversationId);
+  private pump(): void {
+    while (this.running < MAX_TRANSACTIONS) {
+      const batches = this.take();
+      if (batches.size === 0) return;
+      this.running++;
+      this.stats.batches++;
+      for (const sends of batches.values()) this.stats.sends += sends.length;
+      void commitIsolated(this.ctx(), batches).finally(() => {
+        this.running--;
+        for (const id of batches.keys()) this.busy.delete(id);
+        this.pump();
+      });
+    }
+  }
+
+  /** Up to MAX_BATCH waiting sends of conversations not in flight, the longest-waiting first. */
+  private take(): Map<string, Queued[]> {
+    const batches = new Map<string, Queued[]>();
+    let room = MAX_BATCH;
+    for (const [id, queue] of this.waiting) {
+      if (room === 0) break;
+      if (this.busy.has(id)) continue;
+      const sends = queue.splice(0, room);
+      room -= sends.length;
+      batches.set(id, sends);
+      this.busy.add(id);
+      // Re-inserted at the end, so the next take starts with conversations that waited longer.
+      this.waiting.delete(id);
+      if (queue.length > 0) this.waiting.set(id, queue);
+    }
+    return batches;
   }
 }
 
-async function commitIsolated(ctx: DomainContext, conversationId: string, batch: Queued[]): Promise<void> {
+/**
+ * Commits a batch; if its transaction fails, commits its conversations again one by one, and a
+ * conversation's sends one at a time, so a failure reaches only the sends it belongs to.
+ */
+async function commitIsolated(ctx: DomainContext, batches: Map<string, Queued[]>): Promise<void> {
+  let unlocked: string[];
   try {
-    await commitBatch(ctx, conversationId, batch);
-    return;
+    unlocked = await commitBatch(ctx, batches);
   } catch (error) {
-    if (batch.length === 1) return batch[0]?.reject(sendError(error));
+    const sends = [...batches.values()].flat();
+    if (sends.length === 1) return sends[0]?.reject(sendError(error));
     // Not the error itself: a failed insert's text lists every value of the batch.
-    ctx.log.warn({ sqlState: sqlState(error), conversationId, sends: batch.length }, "send batch failed; committing its sends one by one");
+    ctx.log.warn({ sqlState: sqlState(error), conversations: batches.size, sends: sends.length }, "send batch failed; committing its sends on their own");
+    const parts = batches.size > 1 ? [...batches].map(([id, batch]) => new Map([[id, batch]])) : [...batches].flatMap(([id, batch]) => batch.map((p) => new Map([[id, [p]]])));
+    for (const part of parts) await commitIsolated(ctx, part);
+    return;
   }
-  for (const p of batch) {
+  // Conversations without a row yet, each in a transaction of its own (rare: first messages).
+  for (const id of unlocked) {
+    const batch = batches.get(id) ?? [];
     try {
-      await commitBatch(ctx, conversationId, [p]);
+      await commitNew(ctx, id, batch);
     } catch (error) {
-      p.reject(sendError(error));
+      if (batch.length === 1) {
+        batch[0]?.reject(sendError(error));
+        continue;
+      }
+      for (const p of batch) await commitNew(ctx, id, [p]).catch((e: unknown) => p.reject(sendError(e)));
     }
   }
 }
@@ -96,21 +149,28 @@ async function commitIsolated(ctx: DomainContext, conversationId: string, batch:
 /** A value the database refused is the sender's bad input; anything else stays what it is. */
 const sendError = (error: unknown): unknown => (isDataException(error) ? badRequest() : error);
 
-async function commitBatch(ctx: DomainContext, conversationId: string, batch: Queued[]): Promise<void> {
+/** One transaction for every conversation of the batch that has a row; returns those that have none. */
+async function commitBatch(ctx: DomainContext, batches: Map<string, Queued[]>): Promise<string[]> {
+  const settled: Array<() => void> = [];
+  const unlocked = await transact(ctx, async (tx, outbox) => {
+    settled.length = 0;
+    const admitted = await admit(tx, batches);
+    const accepted = [...admitted.admissions].map(([id, admission]) => ({ id, admission, sends: decide(ctx, id, batches.get(id) ?? [], admission, settled) }));
+    await persist(tx, outbox, accepted, settled);
+    return admitted.unlocked;
+  });
+  // Only after the commit: a caller must never see a message that could still roll back.
+  for (const settle of settled) settle();
+  return unlocked;
+}
+
+async function commitNew(ctx: DomainContext, id: string, batch: Queued[]): Promise<void> {
   const settled: Array<() => void> = [];
   await transact(ctx, async (tx, outbox) => {
     settled.length = 0;
-    const admission = isGroupId(conversationId) ? await admitGroup(tx, conversationId, batch) : await admitPrivate(tx, conversationId, batch);
-    const accepted = decide(ctx, conversationId, batch, admission, settled);
-    if (accepted.length === 0) return;
-    const rows = await persist(tx, outbox, conversationId, admission.lastSeq, accepted);
-    accepted.forEach((a, i) => {
-      const message = rows[i] as MessageView;
-      settled.push(() => a.pending.resolve({ message, duplicate: false }));
-      for (const twin of a.twins) settled.push(() => twin.resolve({ message, duplicate: true }));
-    });
+    const admission = await admitNew(tx, id, batch);
+    await persist(tx, outbox, [{ id, admission, sends: decide(ctx, id, batch, admission, settled) }], settled);
   });
-  // Only after the commit: a caller must never see a message that could still roll back.
   for (const settle of settled) settle();
 }
 
@@ -177,36 +237,51 @@ function messageRow(conversationId: string, seq: number, p: PendingSend, sender:
   };
 }
 
-/** Three statements whatever the batch or group size: the conversation, the senders' read positions, the messages. */
-async function persist(tx: Tx, outbox: Outbox, conversationId: string, lastSeq: number, accepted: Accepted[]): Promise<MessageView[]> {
-  const values = accepted.map((a, i) => messageRow(conversationId, lastSeq + i + 1, a.pending, a.sender));
-  const last = values[values.length - 1]!;
-  // Sending reads what came before: each sender's read position moves to their last message here.
-  const readUpTo = [...new Map(values.map((v) => [v.sendId, v.seq]))];
-  const readSeqCase = sql.join(
-    [sql`case ${sessions.sendId}`, ...readUpTo.map(([id, seq]) => sql`when ${id} then ${seq}::bigint`), sql`end`],
-    sql` `,
-  );
-  // One statement for the conversation's seq and preview and the senders' read positions (their
+/**
+ * Three statements whatever the number of sends and conversations: the conversations (seq and
+ * preview), the senders' read positions, the messages. Queues each caller's answer in `settled`.
+ */
+async function persist(
+  tx: Tx,
+  outbox: Outbox,
+  batches: Array<{ id: string; admission: Admission; sends: Accepted[] }>,
+  settled: Array<() => void>,
+): Promise<void> {
+  const owners = batches.flatMap(({ sends }) => sends);
+  const values = batches.flatMap(({ id, admission, sends }) => sends.map((a, i) => messageRow(id, admission.lastSeq + i + 1, a.pending, a.sender)));
+  if (values.length === 0) return;
+  // Per conversation, its last message; per (conversation, sender), the sender's last seq there.
+  const heads = new Map(values.map((v) => [v.conversationId, v]));
+  const readUpTo = new Map(values.map((v) => [`${v.conversationId}\u0000${v.sendId}`, { cid: v.conversationId, uid: v.sendId, seq: v.seq }]));
+  const bumps = [...heads.values()].map((v) => ({ id: v.conversationId, seq: v.seq, preview: previewOf(v.type ?? 0, v.content ?? ""), uuid: v.uuid }));
+  // One statement for the conversations' seqs and previews and the senders' read positions (their
   // sessions reappear if they had hidden them), sent together with the insert: one round trip.
   const bump = tx.execute(sql`
     with bumped as (
       update ${conversations}
-      set ${sql.identifier(conversations.lastSeq.name)} = ${last.seq},
-          ${sql.identifier(conversations.lastMessage.name)} = ${previewOf(last.type ?? 0, last.content ?? "")},
-          ${sql.identifier(conversations.lastMessageId.name)} = ${last.uuid},
+      set ${sql.identifier(conversations.lastSeq.name)} = v.seq,
+          ${sql.identifier(conversations.lastMessage.name)} = v.preview,
+          ${sql.identifier(conversations.lastMessageId.name)} = v.uuid,
           ${sql.identifier(conversations.lastMessageAt.name)} = now()
-      where ${conversations.id} = ${conversationId}
+      from jsonb_to_recordset(${JSON.stringify(bumps)}::jsonb) as v(id text, seq bigint, preview text, uuid text)
+      where ${conversations.id} = v.id
       returning 1
     )
     update ${sessions}
-    set ${sql.identifier(sessions.readSeq.name)} = greatest(${sessions.readSeq}, ${readSeqCase}),
+    set ${sql.identifier(sessions.readSeq.name)} = greatest(${sessions.readSeq}, r.seq),
         ${sql.identifier(sessions.hiddenSeq.name)} = null,
         ${sql.identifier(sessions.updatedAt.name)} = now()
-    where ${and(eq(sessions.conversationId, conversationId), inArray(sessions.sendId, readUpTo.map(([id]) => id)))}`);
+    from jsonb_to_recordset(${JSON.stringify([...readUpTo.values()])}::jsonb) as r(cid text, uid text, seq bigint)
+    where ${sessions.conversationId} = r.cid and ${sessions.sendId} = r.uid`);
   const [, rows] = await Promise.all([bump, tx.insert(messages).values(values).returning(messageViewColumns)]);
-  // Ids come from the sequence in VALUES order; sort by seq anyway so publication follows the conversation's order.
-  rows.sort((a, b) => a.seq - b.seq);
-  for (const row of rows) outbox.message(row);
-  return rows;
+  const byUuid = new Map(rows.map((r) => [r.uuid, r]));
+  values.forEach((v, i) => {
+    const message = byUuid.get(v.uuid ?? "");
+    const a = owners[i];
+    if (!message || !a) throw new Error("message insert returned fewer rows than it was given");
+    settled.push(() => a.pending.resolve({ message, duplicate: false }));
+    for (const twin of a.twins) settled.push(() => twin.resolve({ message, duplicate: true }));
+  });
+  // Publication follows each conversation's order (values are in seq order per conversation).
+  for (const v of values) outbox.message(byUuid.get(v.uuid ?? "") as MessageView);
 }

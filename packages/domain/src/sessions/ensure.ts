@@ -1,10 +1,23 @@
 import { conversations, sessions, type Queryable, type Tx } from "@omnilink/db";
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import { newId } from "../ids.js";
 
 /** Creates the conversation row if it does not exist yet (groups: id = group uuid; pairs: privateConversationId). */
 export async function ensureConversation(q: Queryable, id: string, kind: 0 | 1): Promise<void> {
   await q.insert(conversations).values({ id, kind }).onConflictDoNothing();
+}
+
+/**
+ * Row-locks conversations for the rest of the transaction, in id order (the one order every
+ * transaction that locks several uses). Returns those that exist, with their last seq.
+ */
+export async function lockConversations(tx: Tx, ids: string[]): Promise<Array<{ id: string; lastSeq: number }>> {
+  return await tx
+    .select({ id: conversations.id, lastSeq: conversations.lastSeq })
+    .from(conversations)
+    .where(inArray(conversations.id, ids))
+    .orderBy(conversations.id)
+    .for("update");
 }
 
 /**
