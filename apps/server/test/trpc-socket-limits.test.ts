@@ -153,4 +153,16 @@ describe("tRPC WebSocket: token expiry", () => {
       await Promise.all([short.close(), long.close()]);
     }
   });
+
+  it("closes the socket itself the authentication deadline after its token expired", async () => {
+    const a = await user("closing");
+    const shortToken = await createTokenService({ ...JWT, expireHours: 2 / 3600 }).sign({ uuid: a.uuid, username: "closing" });
+    const expiresAt = JSON.parse(Buffer.from(shortToken.split(".")[1]!, "base64url").toString()) as { exp: number };
+    const opened = Date.now();
+    const closed = await rawTrpcSocket("?connectionParams=1", { method: "connectionParams", data: { token: shortToken } }, 6000);
+    expect(closed).toEqual({ code: 1008, openMs: expect.any(Number) as unknown });
+    // Not before the expiry and the deadline after it.
+    expect(Date.now()).toBeGreaterThanOrEqual(expiresAt.exp * 1000 + AUTH_TIMEOUT_MS - 50);
+    expect(Date.now() - opened).toBeLessThan(6000);
+  });
 });
