@@ -79,6 +79,10 @@ async function main(): Promise<void> {
     // The rate limiter must not interfere with a benchmark.
     GROUP_SEND_BURST: "1000000",
     GROUP_SEND_PER_SECOND: "1000000",
+    GROUP_SEND_MEMBER_SHARE: "1",
+    WSS_FRAME_BURST: "1000000",
+    WSS_FRAMES_PER_SECOND: "1000000",
+    WSS_MAX_PENDING_FRAMES: "1000000",
     MAX_GROUP_MEMBERS: "5000",
   };
   // 0–2013: fan-out, send, sessions, history; 2100–2119 and 2200–2599: many groups; 2700–2709: bus outage.
@@ -507,7 +511,7 @@ async function main(): Promise<void> {
       ...(db.kind === "pglite" ? ["PGlite: smaller send and history sizes than the PostgreSQL run (one embedded single-connection database inside the server process)."] : []),
     ],
     method: [
-      `Server: apps/server/src/main.ts as its own process (node --import tsx), 127.0.0.1, LOG_LEVEL=warn, GROUP_SEND_BURST/GROUP_SEND_PER_SECOND=1000000; clients: a separate Node process holding the WebSockets (\`ws\`, no compression).`,
+      `Server: apps/server/src/main.ts as its own process (node --import tsx), 127.0.0.1, LOG_LEVEL=warn, GROUP_SEND_BURST/GROUP_SEND_PER_SECOND=1000000, GROUP_SEND_MEMBER_SHARE=1, WSS_FRAME_BURST/WSS_FRAMES_PER_SECOND/WSS_MAX_PENDING_FRAMES=1000000; clients: a separate Node process holding the WebSockets (\`ws\`, no compression).`,
       `Accounts: inserted directly into user_info with a valid scrypt hash (one login through the API checks it); tokens signed with the server's JWT_SECRET. Groups: created through tRPC groups.create.`,
       `fan-out: one member sends through its /wss socket; latency = send → the last member (sender included) has the message; delivered/s = member deliveries / (first send → last delivery). Baseline: a bare \`ws\` server in its own process relaying each frame to every client, frames padded to the size our server delivers, same client process and send pattern.`,
       `send: per_s = acknowledged sends / wall time. Baseline: single-row autocommitted INSERTs of equivalent rows (same columns, same indexes, CHECKs and foreign keys: a copy of \`message\` with its own id sequence) through ${db.kind === "postgres" ? `postgres.js (pool of ${SERVER_DB_POOL}, the server's size)` : "PGlite (its own instance in the bench process)"}.`,

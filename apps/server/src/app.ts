@@ -66,8 +66,17 @@ export async function startServer(config: Config): Promise<RunningServer> {
       }
     });
     const sockets = createWebSocketRouter(app, config.maxSocketBufferBytes);
-    const trpcWs = await registerTrpc(app, domain, sockets.serve("/trpc"), config.wsPingMs);
-    const legacySockets = createLegacySocketServer(domain, app.log, config.wsPingMs);
+    const trpcWs = await registerTrpc(app, domain, sockets.serve("/trpc"), {
+      pingMs: config.wsPingMs,
+      maxSubscriptions: config.sockets.trpcMaxSubscriptions,
+      authTimeoutMs: config.sockets.trpcAuthTimeoutMs,
+    });
+    const legacySockets = createLegacySocketServer(domain, app.log, {
+      pingMs: config.wsPingMs,
+      frameBurst: config.sockets.legacyFrameBurst,
+      framesPerSecond: config.sockets.legacyFramesPerSecond,
+      maxPendingFrames: config.sockets.legacyMaxPendingFrames,
+    });
     sockets.serve("/wss", legacySockets.accept);
     stops.unshift(async () => {
       trpcWs.broadcastReconnectNotification();

@@ -27,6 +27,13 @@ const envSchema = z.object({
   MAX_SUBSCRIBER_QUEUE: z.coerce.number().int().positive().default(5000),
   MAX_SOCKET_BUFFER_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024),
   WS_PING_MS: z.coerce.number().int().positive().default(25_000),
+  // WebSocket limits: what one socket, one user or one group member may ask of a node.
+  GROUP_SEND_MEMBER_SHARE: z.coerce.number().gt(0).max(1).default(0.25),
+  TRPC_WS_MAX_SUBSCRIPTIONS: z.coerce.number().int().positive().default(10),
+  TRPC_WS_AUTH_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  WSS_FRAME_BURST: z.coerce.number().int().positive().default(50),
+  WSS_FRAMES_PER_SECOND: z.coerce.number().positive().default(20),
+  WSS_MAX_PENDING_FRAMES: z.coerce.number().int().positive().default(64),
   STREAM_POLL_MS: z.coerce.number().int().positive().default(1000),
   UPLOAD_MAX_BYTES: z.coerce.number().int().positive().default(20 * 1024 * 1024),
 });
@@ -48,10 +55,24 @@ export interface Config {
   maxSocketBufferBytes: number;
   /** Interval of WebSocket pings (legacy /wss and tRPC). */
   wsPingMs: number;
+  /** What one socket or user may ask of this node over WebSockets. */
+  sockets: SocketLimits;
   /** Safety net: how often each node asks the database for stream items the bus never brought. */
   streamPollMs: number;
   /** Largest file /message/uploadFile accepts. */
   uploadMaxBytes: number;
+}
+
+export interface SocketLimits {
+  /** Live subscriptions one tRPC WebSocket may hold at once. */
+  trpcMaxSubscriptions: number;
+  /** A tRPC WebSocket without a valid token (none sent, or expired) is closed after this. */
+  trpcAuthTimeoutMs: number;
+  /** Frames a user may send over /wss on this node (all their connections): a burst, refilled per second. */
+  legacyFrameBurst: number;
+  legacyFramesPerSecond: number;
+  /** Frames of one /wss connection being processed at once; more are refused, not queued. */
+  legacyMaxPendingFrames: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
@@ -76,10 +97,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       maxGroupMembers: e.MAX_GROUP_MEMBERS,
       groupSendBurst: e.GROUP_SEND_BURST,
       groupSendPerSecond: e.GROUP_SEND_PER_SECOND,
+      groupSendMemberShare: e.GROUP_SEND_MEMBER_SHARE,
       maxSubscriberQueue: e.MAX_SUBSCRIBER_QUEUE,
     },
     maxSocketBufferBytes: e.MAX_SOCKET_BUFFER_BYTES,
     wsPingMs: e.WS_PING_MS,
+    sockets: {
+      trpcMaxSubscriptions: e.TRPC_WS_MAX_SUBSCRIPTIONS,
+      trpcAuthTimeoutMs: e.TRPC_WS_AUTH_TIMEOUT_MS,
+      legacyFrameBurst: e.WSS_FRAME_BURST,
+      legacyFramesPerSecond: e.WSS_FRAMES_PER_SECOND,
+      legacyMaxPendingFrames: e.WSS_MAX_PENDING_FRAMES,
+    },
     streamPollMs: e.STREAM_POLL_MS,
     uploadMaxBytes: e.UPLOAD_MAX_BYTES,
   };

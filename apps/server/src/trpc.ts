@@ -1,12 +1,20 @@
 import { appRouter, bearerToken, createApiContext, type AppRouter } from "@omnilink/api";
-import type { DomainContext } from "@omnilink/domain";
+import { whenExpired, type DomainContext } from "@omnilink/domain";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from "@trpc/server/adapters/fastify";
 import type { FastifyInstance } from "fastify";
-import type { WebSocketServer } from "ws";
+import type { WebSocket, WebSocketServer } from "ws";
+
+export interface TrpcSocketOptions {
+  pingMs: number;
+  /** Live subscriptions one socket may hold at once. */
+  maxSubscriptions: number;
+  /** How long a socket may stay open without a valid token (never sent one, or it expired). */
+  authTimeoutMs: number;
+}
 
 /** tRPC over HTTP at /trpc (Fastify) and over WebSocket on the shared `wss` (subscriptions). */
-export async function registerTrpc(app: FastifyInstance, domain: DomainContext, wss: WebSocketServer, pingMs: number) {
+export async function registerTrpc(app: FastifyInstance, domain: DomainContext, wss: WebSocketServer, options: TrpcSocketOptions) {
   await app.register(fastifyTRPCPlugin, {
     prefix: "/trpc",
     trpcOptions: {
@@ -17,10 +25,31 @@ export async function registerTrpc(app: FastifyInstance, domain: DomainContext, 
       },
     } satisfies FastifyTRPCPluginOptions<AppRouter>["trpcOptions"],
   });
+
+  // Everything a socket offers needs a token (sent as connectionParams), so a socket holds one or
+  // goes: one that has not shown a valid token by the deadline is closed, and so is one whose
+  // token expired that long ago (its subscriptions ended with UNAUTHORIZED at the expiry itself).
+  const expiryOf = new WeakMap<WebSocket, number>();
+  wss.on("connection", (ws: WebSocket) => {
+    const deadline = setTimeout(() => {
+      if ((expiryOf.get(ws) ?? 0) <= Date.now()) ws.close(1008, "authentication required");
+    }, options.authTimeoutMs);
+    deadline.unref();
+    ws.once("close", () => clearTimeout(deadline));
+  });
+
   return applyWSSHandler<AppRouter>({
     wss,
     router: appRouter,
-    createContext: ({ info }) => createApiContext(domain, info.connectionParams?.token),
-    keepAlive: { enabled: true, pingMs, pongWaitMs: 10_000 },
+    createContext: async ({ res: ws, info }) => {
+      const ctx = await createApiContext(domain, info.connectionParams?.token, { subscriptions: 0, maxSubscriptions: options.maxSubscriptions });
+      if (ctx.user && ctx.expiresAt !== undefined) {
+        expiryOf.set(ws, ctx.expiresAt);
+        const cancel = whenExpired(ctx.expiresAt + options.authTimeoutMs, () => ws.close(1008, "token expired"));
+        ws.once("close", cancel);
+      }
+      return ctx;
+    },
+    keepAlive: { enabled: true, pingMs: options.pingMs, pongWaitMs: 10_000 },
   });
 }

@@ -24,8 +24,9 @@ import { openLegacySocket, type Frame } from "./wss-client.js";
  * pair's lock, so within a pair ids follow commit order.
  */
 const server = useTestServer({
-  // The storms must not meet the per-group rate limit or the subscriber queue cap.
+  // The storms must not meet the per-group or /wss frame limits or the subscriber queue cap.
   limits: { ...loadConfig({}).limits, groupSendBurst: 1_000_000, groupSendPerSecond: 1_000_000, maxSubscriberQueue: 1_000_000 },
+  sockets: { ...loadConfig({}).sockets, legacyFrameBurst: 1_000_000, legacyFramesPerSecond: 1_000_000, legacyMaxPendingFrames: 1_000_000 },
 });
 const connect = useClients();
 

@@ -20,8 +20,9 @@ import { openLegacySocket, type Frame } from "./wss-client.js";
  * time, so there these tests just check the same rules without overlap.
  */
 const server = useTestServer({
-  // The storms must not meet the per-group rate limit or the subscriber queue cap.
+  // The storms must not meet the per-group or /wss frame limits or the subscriber queue cap.
   limits: { ...loadConfig({}).limits, groupSendBurst: 1_000_000, groupSendPerSecond: 1_000_000, maxSubscriberQueue: 1_000_000 },
+  sockets: { ...loadConfig({}).sockets, legacyFrameBurst: 1_000_000, legacyFramesPerSecond: 1_000_000, legacyMaxPendingFrames: 1_000_000 },
 });
 const connect = useClients();
 

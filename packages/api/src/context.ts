@@ -1,13 +1,15 @@
 import type { DomainContext } from "@omnilink/domain";
-import type { ApiContext } from "./trpc.js";
+import type { ApiContext, SocketState } from "./trpc.js";
 
-/** Builds the per-request (HTTP) or per-connection (WebSocket) context from a bearer token. */
-export async function createApiContext(domain: DomainContext, token: string | null | undefined): Promise<ApiContext> {
-  if (!token) return { domain, user: null };
+/** Builds the per-request (HTTP) or per-connection (WebSocket, with its `socket` state) context from a bearer token. */
+export async function createApiContext(domain: DomainContext, token: string | null | undefined, socket?: SocketState): Promise<ApiContext> {
+  const base = socket ? { domain, socket } : { domain };
+  if (!token) return { ...base, user: null };
   try {
-    return { domain, user: await domain.tokens.verify(token) };
+    const { identity, expiresAt } = await domain.tokens.verifyUntil(token);
+    return { ...base, user: identity, expiresAt };
   } catch {
-    return { domain, user: null };
+    return { ...base, user: null };
   }
 }
 

@@ -7,6 +7,17 @@ export interface ApiContext {
   domain: DomainContext;
   /** The caller, from a verified token; null when none or invalid was sent. */
   user: Identity | null;
+  /** When the caller's token expires (ms since the epoch): a WebSocket's context outlives its handshake. */
+  expiresAt?: number;
+  /** Present when the call came over a WebSocket: one object per connection, shared by its calls. */
+  socket?: SocketState;
+}
+
+export interface SocketState {
+  /** Live subscriptions the connection holds now. */
+  subscriptions: number;
+  /** How many it may hold at once. */
+  maxSubscriptions: number;
 }
 
 const t = initTRPC.context<ApiContext>().create({
@@ -45,8 +56,12 @@ export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 export const publicProcedure = t.procedure.use(errorMapping);
 
+/** The token has expired since the context was made (only a WebSocket's context lives that long). */
+export const tokenExpired = (ctx: ApiContext): boolean => ctx.expiresAt !== undefined && ctx.expiresAt <= Date.now();
+
 /** The caller's identity comes from the token only; handlers read it from ctx.user. */
 export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: "missing or invalid authorization header" });
+  if (tokenExpired(ctx)) throw new TRPCError({ code: "UNAUTHORIZED", message: "token expired" });
   return next({ ctx: { ...ctx, user: ctx.user } });
 });

@@ -12,7 +12,7 @@ const BURST = 3;
 let t: TestContext;
 
 beforeAll(async () => {
-  t = await createTestContext({ groupSendBurst: BURST, groupSendPerSecond: 0.001 });
+  t = await createTestContext({ groupSendBurst: BURST, groupSendPerSecond: 0.001, groupSendMemberShare: 1 });
 });
 
 afterAll(async () => {

@@ -22,6 +22,8 @@ export interface Limits {
   /** Per-group send rate: a burst, refilled at `perSecond`. */
   groupSendBurst: number;
   groupSendPerSecond: number;
+  /** The part (0–1] of that rate one member may use, so that one member cannot silence a group. */
+  groupSendMemberShare: number;
   /** Items a subscriber may have waiting before it is disconnected as too slow. */
   maxSubscriberQueue: number;
 }
@@ -31,6 +33,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxGroupMembers: 2000,
   groupSendBurst: 200,
   groupSendPerSecond: 100,
+  groupSendMemberShare: 0.25,
   maxSubscriberQueue: 5000,
 };
 

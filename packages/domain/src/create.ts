@@ -38,7 +38,7 @@ export async function createDomain(options: DomainOptions): Promise<DomainContex
     dispatcher,
     ticker,
     limits,
-    rateLimiter: createRateLimiter(limits.groupSendBurst, limits.groupSendPerSecond),
+    rateLimiter: createRateLimiter(limits.groupSendBurst, limits.groupSendPerSecond, limits.groupSendMemberShare),
     sends: new SendQueue(() => ctx),
     log,
     stop: async () => {

@@ -77,7 +77,7 @@ describe("group send", () => {
   it("limits message size and the per-group send rate", async () => {
     const { owner, groupId } = await groupWith(t.ctx, 1);
     await expectAppError(send(t.ctx, owner, groupId, "x".repeat(1001)), "PAYLOAD_TOO_LARGE");
-    const limited = await createTestContext({ groupSendBurst: 3, groupSendPerSecond: 0.001 });
+    const limited = await createTestContext({ groupSendBurst: 3, groupSendPerSecond: 0.001, groupSendMemberShare: 1 });
     try {
       const g = await groupWith(limited.ctx, 1);
       for (let i = 0; i < 3; i++) await send(limited.ctx, g.owner, g.groupId, `ok ${i}`);

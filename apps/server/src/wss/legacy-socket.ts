@@ -5,6 +5,7 @@ import {
   AppError,
   BAD_PARAMS_MESSAGE,
   ERROR_TABLE,
+  createRateLimiter,
   INTERNAL_MESSAGE,
   findSession,
   getProfile,
@@ -12,6 +13,7 @@ import {
   sendMessage,
   sendMessageInput,
   userStream,
+  whenExpired,
   type DomainContext,
   type StreamItem,
 } from "@omnilink/domain";
@@ -26,12 +28,30 @@ function refuse(socket: Duplex, code: 400 | 401): void {
   socket.end(`HTTP/1.1 ${code} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
+export interface LegacySocketOptions {
+  pingMs: number;
+  /** Frames one user may send on this node, over all their connections: a burst, refilled per second. */
+  frameBurst: number;
+  framesPerSecond: number;
+  /** Frames of one connection being processed at once. */
+  maxPendingFrames: number;
+}
+
+/** What a refused frame gets, on the connection that sent it (the client drops error frames). */
+const TOO_FAST = JSON.stringify(errorFrame(ERROR_TABLE.RATE_LIMITED.legacy, "发送过于频繁，请稍后再试"));
+const EXPIRED = JSON.stringify(errorFrame(ERROR_TABLE.UNAUTHORIZED.legacy, "token expired"));
+
 /**
  * The legacy `/wss` protocol (contract §3, decisions D2, D3, D14, D15): a valid token whose uuid
  * is `client_id` is required; several connections per user; every frame a user should hear
  * comes from the same ordered stream as the tRPC subscription; WebSocket pings keep it alive.
+ * A connection ends when its token expires; what it may send is bounded by a rate per user and a
+ * number of frames in progress per connection, private and group frames alike.
  */
-export function createLegacySocketServer(domain: DomainContext, log: FastifyBaseLogger, pingMs: number) {
+export function createLegacySocketServer(domain: DomainContext, log: FastifyBaseLogger, options: LegacySocketOptions) {
+  const { pingMs } = options;
+  /** Frames per user on this node: more connections do not buy a user more sends. */
+  const frameRate = createRateLimiter(options.frameBurst, options.framesPerSecond);
   /** This node's legacy connections per user, for error frames to all of a sender's connections. */
   const connections = new Map<string, Set<WebSocket>>();
   /**
@@ -47,19 +67,21 @@ export function createLegacySocketServer(domain: DomainContext, log: FastifyBase
     const token = query.get("token") ?? "";
     if (!clientId) return refuse(socket, 400);
     if (!token) return refuse(socket, 401);
+    let expiresAt: number;
     try {
-      const identity = await domain.tokens.verify(token);
-      if (identity.uuid !== clientId) return refuse(socket, 401);
+      const verified = await domain.tokens.verifyUntil(token);
+      if (verified.identity.uuid !== clientId) return refuse(socket, 401);
       const user = await getProfile(domain, clientId);
       if (!user || !isUsableAccount(user.status)) return refuse(socket, 401);
+      expiresAt = verified.expiresAt;
     } catch {
       return refuse(socket, 401);
     }
     if (socket.destroyed) return;
-    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, clientId));
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, clientId, expiresAt));
   }
 
-  function onConnection(ws: WebSocket, userId: string): void {
+  function onConnection(ws: WebSocket, userId: string, expiresAt: number): void {
     let set = connections.get(userId);
     if (!set) connections.set(userId, (set = new Set()));
     set.add(ws);
@@ -89,15 +111,32 @@ export function createLegacySocketServer(domain: DomainContext, log: FastifyBase
       ws.ping();
     }, pingMs);
 
+    // The token is the connection's licence: when it expires the connection ends, with a normal
+    // close. The client reconnects with the same token, the handshake refuses it (401), and the
+    // client's next HTTP call, answered 401, takes it to the login page.
+    const stopExpiry = whenExpired(expiresAt, () => {
+      if (ws.readyState === ws.OPEN) ws.send(EXPIRED);
+      ws.close(1008, "token expired");
+    });
+
     // A connection's frames keep their order without waiting for each other: every send enqueues
-    // synchronously into its conversation's commit queue.
+    // synchronously into its conversation's commit queue. Frames past the rate or past the frames
+    // in progress are refused before they are decoded, so a flood holds no memory.
+    let pending = 0;
     ws.on("message", (data, isBinary) => {
+      if (pending >= options.maxPendingFrames || !frameRate.take(userId)) {
+        if (ws.readyState === ws.OPEN) ws.send(TOO_FAST);
+        return;
+      }
       const text = Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.isBuffer(data) ? data.toString("utf8") : Buffer.from(data).toString("utf8");
       const input = parseFrame(ws, isBinary ? null : text);
-      if (input !== undefined) void send(userId, input);
+      if (input === undefined) return;
+      pending++;
+      void send(userId, input).finally(() => pending--);
     });
     ws.on("close", () => {
       clearInterval(pinger);
+      stopExpiry();
       abort.abort();
       set.delete(ws);
       if (set.size === 0) connections.delete(userId);

@@ -1,5 +1,5 @@
-import { userStream } from "@omnilink/domain";
-import { tracked } from "@trpc/server";
+import { userStream, whenExpired } from "@omnilink/domain";
+import { TRPCError, tracked } from "@trpc/server";
 import { z } from "zod";
 import { protectedProcedure, router } from "../trpc.js";
 
@@ -8,13 +8,31 @@ export const liveRouter = router({
    * Everything the caller should hear: messages of every conversation they are in, membership,
    * approval and friend events. Each event's id is its stream id; a client that reconnects with
    * `lastEventId` receives exactly what it missed, in order, once.
+   *
+   * Over a WebSocket, a connection holds at most `socket.maxSubscriptions` of these (one more is
+   * refused, the others go on), and each ends with UNAUTHORIZED when the token it was opened with
+   * expires: a socket must not keep listening on a token that would no longer be accepted.
    */
   events: protectedProcedure
     .input(z.object({ lastEventId: z.string().regex(/^\d+$/).nullish() }).optional())
     .subscription(async function* ({ ctx, input, signal }) {
-      const after = input?.lastEventId ? Number(input.lastEventId) : undefined;
-      for await (const item of userStream(ctx.domain, ctx.user.uuid, { after, signal })) {
-        yield tracked(String(item.id), item);
+      const { socket } = ctx;
+      if (socket && socket.subscriptions >= socket.maxSubscriptions) {
+        throw new TRPCError({ code: "TOO_MANY_REQUESTS", message: `at most ${socket.maxSubscriptions} subscriptions per connection` });
       }
+      if (socket) socket.subscriptions++;
+      const expired = new AbortController();
+      const cancel = ctx.expiresAt === undefined ? () => {} : whenExpired(ctx.expiresAt, () => expired.abort());
+      try {
+        const after = input?.lastEventId ? Number(input.lastEventId) : undefined;
+        const stop = signal ? AbortSignal.any([signal, expired.signal]) : expired.signal;
+        for await (const item of userStream(ctx.domain, ctx.user.uuid, { after, signal: stop })) {
+          yield tracked(String(item.id), item);
+        }
+      } finally {
+        cancel();
+        if (socket) socket.subscriptions--;
+      }
+      if (expired.signal.aborted) throw new TRPCError({ code: "UNAUTHORIZED", message: "token expired" });
     }),
 });

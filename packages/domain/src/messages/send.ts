@@ -199,7 +199,7 @@ function decide(ctx: DomainContext, conversationId: string, batch: Queued[], adm
     else if (!verdict) refuse(p, new Error("send without a verdict"));
     else if (!verdict.ok) refuse(p, verdict.error);
     else if (twin) twin.twins.push(p);
-    else if (isGroupId(conversationId) && !p.charged && !ctx.rateLimiter.take(conversationId)) {
+    else if (isGroupId(conversationId) && !p.charged && !ctx.rateLimiter.take(conversationId, p.senderId)) {
       refuse(p, new AppError("RATE_LIMITED", "发送过于频繁，请稍后再试"));
     } else {
       p.charged = true;
