@@ -1,7 +1,7 @@
 import { once } from "node:events";
 import { describe, expect, it } from "vitest";
 import { postJson, tempDir, testDatabase } from "./helpers.js";
-import { spawnServer } from "./process-helpers.js";
+import { requestsReceived, spawnServer } from "./process-helpers.js";
 
 describe("the server process", () => {
   it("finishes an in-flight request on SIGTERM, then exits 0 and stops listening", async () => {
@@ -11,7 +11,7 @@ describe("the server process", () => {
     try {
       // Registration hashes with the production scrypt cost (hundreds of ms): SIGTERM lands mid-request.
       const inFlight = postJson(url, "/register", { username: "in_flight", password: "secret123", nickname: "F" });
-      await new Promise((r) => setTimeout(r, 50));
+      await requestsReceived(logs, "/register", 1);
       const exited = once(child, "exit");
       child.kill("SIGTERM");
       const response = await inFlight;
