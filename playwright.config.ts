@@ -1,8 +1,8 @@
 import { defineConfig } from "@playwright/test";
 
 /**
- * End-to-end specs: real Chromium (Debian's, no download) against the real server, which serves
- * the built console on a fresh embedded database. `npm run test:e2e`.
+ * End-to-end specs: real Chromium (Debian's, no download) against the real server, built as
+ * `npm start` builds it, which serves the built console on a fresh embedded database. `npm run test:e2e`.
  */
 const port = Number(process.env.E2E_PORT ?? 18731);
 const baseURL = `http://127.0.0.1:${port}`;
@@ -33,7 +33,8 @@ export default defineConfig({
   },
   projects: [{ name: "chromium" }],
   webServer: {
-    command: "npm run build -w @omnilink/console && node e2e/web-server.mjs",
+    // The production build `npm start` runs (turbo skips it when nothing changed).
+    command: "npm run build && node e2e/web-server.mjs",
     url: `${baseURL}/healthz`,
     env: { PORT: String(port), HOST: "127.0.0.1" },
     reuseExistingServer: false,

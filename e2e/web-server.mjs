@@ -1,6 +1,6 @@
 // The server the end-to-end specs run against: a fresh embedded database (PGlite) in a temporary
-// data folder, removed again when Playwright stops the server. The console must be built first
-// (playwright.config.ts runs the build before this script).
+// data folder, removed again when Playwright stops the server. The console and the server bundle
+// must be built first (playwright.config.ts runs `npm run build` before this script).
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,7 +13,7 @@ const env = { ...process.env, DATA_DIR: dataDir, HOST: process.env.HOST ?? "127.
 delete env.DATABASE_URL;
 delete env.REDIS_URL;
 
-const server = spawn(process.execPath, ["--import", "tsx", "apps/server/src/main.ts"], { env, stdio: "inherit" });
+const server = spawn(process.execPath, ["--enable-source-maps", "apps/server/dist/main.js"], { env, stdio: "inherit" });
 const stop = (signal) => {
   if (server.exitCode === null) server.kill(signal);
 };

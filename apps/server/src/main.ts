@@ -24,4 +24,6 @@ async function shutdown(signal: string): Promise<void> {
     process.exit(1);
   }
 }
-for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => void shutdown(signal));
+// `on`, not `once`: a process manager signals the whole process group and npm forwards the signal
+// too, so a second SIGTERM can arrive mid-shutdown and must not fall back to the default (exit now).
+for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => void shutdown(signal));

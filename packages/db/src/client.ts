@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { dirname } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg-core";
 import type { ExtractTablesWithRelations, SQL } from "drizzle-orm";
@@ -18,7 +18,11 @@ export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelati
 /** Anything that can run a query: the database or an open transaction. */
 export type Queryable = Db | Tx;
 
-export const MIGRATIONS_FOLDER = resolve(dirname(fileURLToPath(import.meta.url)), "../migrations");
+/**
+ * The SQL migrations shipped with this package, found through its exports rather than next to
+ * this file: the server's production build bundles this module into apps/server/dist.
+ */
+export const MIGRATIONS_FOLDER = dirname(dirname(createRequire(import.meta.url).resolve("@omnilink/db/migrations/meta/_journal.json")));
 
 /** Arbitrary constant: serialises concurrent migrators (several nodes starting at once). */
 const MIGRATION_LOCK_KEY = 7_284_113_002;
