@@ -61,8 +61,8 @@ export interface ServerOptions {
 }
 
 /**
- * Starts apps/server/src/main.ts as its run command does (node --import tsx), on 127.0.0.1 and a
- * free port, and waits for /healthz. LOG_LEVEL stays at warn so request logging costs nothing.
+ * Starts apps/server/src/main.ts from its sources (node --import tsx: the code `npm start` bundles,
+ * run unbundled so that CPU profiles name the source files), on 127.0.0.1 and a free port, and waits for /healthz. LOG_LEVEL stays at warn so request logging costs nothing.
  */
 export async function startServer(options: ServerOptions): Promise<ServerProcess> {
   for (let attempt = 0; ; attempt++) {
