@@ -87,6 +87,12 @@ describe("citations of the legacy contract resolve", () => {
     expect(cited).toBeGreaterThan(50);
   });
 
+  it("the contract's own cross-references resolve", () => {
+    const markdown = readFileSync(join(root, CONTRACT), "utf8");
+    const dangling = citationsIn(markdown).filter((c) => !targets.has(c));
+    expect([...new Set(dangling)]).toEqual([]);
+  });
+
   it("the contract keeps the sections and decisions the code relies on", () => {
     for (const t of ["§0", "§1.5", "§2.8", "§2.30", "§3.2", "§3.4", "§4.5", "§5.7", "D1", "D17", "D23", "D24"]) expect(targets, t).toContain(t);
     expect(targets).not.toContain("§9.9");
