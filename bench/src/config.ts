@@ -33,7 +33,7 @@ export interface BenchConfig {
 }
 
 /**
- * Sizes of a run. PostgreSQL gets the full sizes of issue 6; PGlite (one embedded, single-connection
+ * Sizes of a run. PostgreSQL gets the full sizes the targets are set for; PGlite (one embedded, single-connection
  * database in the server process) smaller ones where the database does the work. BENCH_QUICK=1
  * shrinks everything for a smoke run of the harness itself (its figures mean nothing).
  */
@@ -73,7 +73,7 @@ export function benchConfig(kind: DatabaseKind, quick: boolean): BenchConfig {
   };
 }
 
-/** The issue's targets. */
+/** The performance targets each figure is judged against (README "Benchmark"). */
 export const TARGETS = {
   fanoutRatio: 0.5,
   sendRatio: 1,

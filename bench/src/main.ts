@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the benchmark of issue 6. Real server processes (apps/server/src/main.ts) and
+ * `npm run bench`: the performance benchmark (figures against targets). Real server processes (apps/server/src/main.ts) and
  * real WebSocket clients on 127.0.0.1; PostgreSQL when DATABASE_URL is set (a fresh database next
  * to it, dropped afterwards), PGlite otherwise. Every figure's baseline is measured in the same
  * run. Writes bench/results/latest.json and latest.md. Only processes it started are stopped.

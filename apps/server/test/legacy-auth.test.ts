@@ -6,7 +6,7 @@ import { legacyRoutes } from "../src/legacy/routes.js";
 import { anyString, BIND_ERROR, DATE_TIME, matching, registerUser, useTestServer } from "./helpers.js";
 
 /*
- * Legacy contract: accounts (§2.1-§2.4), the JWT check (§1.4, D1), binding (§1.2), CORS (§1.1)
+ * docs/legacy-contract.md: accounts (§2.1-§2.4), the JWT check (§1.4, D1), binding (§1.2), CORS (§1.1)
  * and the AI paths (D17). One server for the file; every test makes its own users.
  */
 
@@ -71,10 +71,10 @@ describe("/register and /login", () => {
   });
 });
 
-describe("JWT check (D1)", () => {
+describe("JWT check (legacy-contract D1)", () => {
   it("answers HTTP 401 with the legacy envelope on every authenticated route without a token", async () => {
     const authenticated = legacyRoutes.filter((r) => !r.public);
-    // §2.0 rows 4-30 (the upload, row 25, is registered on its own) and the four D10 paths.
+    // legacy-contract §2.0 rows 4-30 (the upload, row 25, is registered on its own) and the four D10 paths.
     expect(authenticated.map((r) => `${r.method} ${r.path}`).sort()).toEqual(
       [
         "GET /auth/ping",
@@ -166,7 +166,7 @@ describe("JWT check (D1)", () => {
     }
   });
 
-  it("answers the AI paths the client calls on every chat load with 404, not 401 (D17)", async () => {
+  it("answers the AI paths the client calls on every chat load with 404, not 401 (legacy-contract D17)", async () => {
     const u = await newUser();
     for (const path of ["/ai/assistant/system-session", "/ai/assistant/sessions"]) {
       const res = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${u.token}` } });
@@ -212,7 +212,7 @@ describe("GET /auth/ping and /user/internal/getUserInfo", () => {
   });
 });
 
-describe("CORS (§1.1)", () => {
+describe("CORS (legacy-contract §1.1)", () => {
   const preflight = (path: string, headers: Record<string, string> = {}) => fetch(`${server.url}${path}`, { method: "OPTIONS", headers });
 
   it("answers preflights 204 on every path, known, unknown, tRPC, with or without the CORS request headers", async () => {

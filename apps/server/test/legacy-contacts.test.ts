@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { anyString, BIND_ERROR, containing, DATE_TIME, list, matching, registerUser, useTestServer, type LegacyUser as User } from "./helpers.js";
 
-/* Legacy contract: friends, requests and contact info (§2.5-§2.11, §2.24, blackContact). */
+/* docs/legacy-contract.md: friends, requests and contact info (§2.5-§2.11, §2.24, blackContact). */
 
 const server = useTestServer();
 const newUser = () => registerUser(server.url, "ct");
@@ -31,7 +31,7 @@ describe("/contact/getUserList", () => {
     const empty = await server.post("/contact/getUserList", { owner_id: a.uuid }, a);
     expect(empty.json).toEqual({ code: 200, message: "Success", data: [] });
     await befriend(a, b);
-    // owner_id is overwritten by the token (§1.5): someone else's id changes nothing.
+    // owner_id is overwritten by the token (legacy-contract §1.5): someone else's id changes nothing.
     const res = await server.post("/contact/getUserList", { owner_id: "Usomeoneelse" }, a);
     expect(list(res)).toEqual([{ user_id: b.uuid, user_name: b.nickname, avatar: anyString, status: 0 }]);
     expect(list(await server.post("/contact/getUserList", {}, b))).toEqual([
@@ -213,7 +213,7 @@ describe("/contact/loadMyJoinedGroup and /contact/getContactInfo", () => {
   });
 });
 
-describe("/contact/deleteContact and /contact/blackContact (D9)", () => {
+describe("/contact/deleteContact and /contact/blackContact (legacy-contract D9)", () => {
   it("deletes a friend for both sides; owner_id must be the caller", async () => {
     const a = await newUser();
     const b = await newUser();

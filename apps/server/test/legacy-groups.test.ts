@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { anyString, BIND_ERROR, containing, DATE_TIME, list, matching, registerUser, RFC3339, useTestServer, type LegacyUser as User } from "./helpers.js";
 
-/* Legacy contract: groups (§2.18-§2.23, loadMyGroup, removeGroupMembers) and join approval (D10). */
+/* docs/legacy-contract.md: groups (§2.18-§2.23, loadMyGroup, removeGroupMembers) and join approval (D10). */
 
 const server = useTestServer();
 const newUser = () => registerUser(server.url, "gr");
@@ -53,10 +53,10 @@ describe("/group/createGroup", () => {
     expect(res.json).toMatchObject({ code: 200, message: "Success" });
     expectGroupShape(res.json.data, owner, 3);
     const groupId = String(res.json.data?.uuid);
-    // The owner_id may also be left empty (§1.5).
+    // The owner_id may also be left empty (legacy-contract §1.5).
     const again = await server.post("/group/createGroup", { name: "Team", notice: "hello", member_ids: null }, owner);
     expectGroupShape(again.json.data, owner, 1);
-    // Every member has the group in its session list right away (D7).
+    // Every member has the group in its session list right away (legacy-contract D7).
     const sessions = list(await server.post("/session/getGroupSessionList", {}, a));
     expect(sessions.map((s) => s.peer_id)).toEqual([groupId]);
   });
@@ -100,7 +100,7 @@ describe("/group/getGroupInfo and /group/getGroupMemberList", () => {
     }
   });
 
-  it("refuse non-members (D5) and unknown groups; group_id is required", async () => {
+  it("refuse non-members (legacy-contract D5) and unknown groups; group_id is required", async () => {
     const owner = await newUser();
     const outsider = await newUser();
     const groupId = await group(owner);
@@ -163,7 +163,7 @@ describe("/group/leaveGroup and /group/dismissGroup", () => {
     expect((await server.post("/group/leaveGroup", { group_id: groupId }, outsider)).json).toEqual({ code: 400, message: "非群成员" });
     expect((await server.post("/group/leaveGroup", { group_id: "Gnothing0000" }, member)).json).toEqual({ code: 404, message: "群组不存在" });
     expect(await bindStatus("/group/leaveGroup", {}, member)).toEqual(BIND_ERROR);
-    // owner_id is overwritten by the token (§1.5).
+    // owner_id is overwritten by the token (legacy-contract §1.5).
     expect((await server.post("/group/leaveGroup", { owner_id: owner.uuid, group_id: groupId }, member)).json).toEqual({ code: 200, message: "Success" });
     expect(list(await server.post("/session/getGroupSessionList", {}, member))).toEqual([]);
     expect((await server.post("/group/getGroupInfo", { group_id: groupId }, owner)).json.data?.member_cnt).toBe(1);
@@ -189,7 +189,7 @@ describe("/group/leaveGroup and /group/dismissGroup", () => {
   });
 });
 
-describe("/group/loadMyGroup and /group/removeGroupMembers (D9)", () => {
+describe("/group/loadMyGroup and /group/removeGroupMembers (legacy-contract D9)", () => {
   it("loadMyGroup lists the groups I own, newest first", async () => {
     const owner = await newUser();
     const member = await newUser();
@@ -240,7 +240,7 @@ describe("/group/loadMyGroup and /group/removeGroupMembers (D9)", () => {
   });
 });
 
-describe("join approval paths (D10)", () => {
+describe("join approval paths (legacy-contract D10)", () => {
   const REQUEST_KEYS = {
     apply_id: matching(/^A/),
     uuid: matching(/^A/),
@@ -308,7 +308,7 @@ describe("join approval paths (D10)", () => {
 
     const approved = await server.post("/group/approveJoin", { group_id: g1, apply_id: rx }, owner);
     expect(approved.json).toEqual({ code: 200, message: "Success", data: { apply_id: rx, group_id: g1, user_id: x.uuid, changed: true } });
-    // The new member has the group and its session (D7); the request is gone from the lists.
+    // The new member has the group and its session (legacy-contract D7); the request is gone from the lists.
     expect(list(await server.post("/contact/loadMyJoinedGroup", {}, x)).map((g) => g.group_id)).toEqual([g1]);
     expect(list(await server.post("/session/getGroupSessionList", {}, x)).map((s) => s.peer_id)).toEqual([g1]);
     expect(list(await server.post("/group/getJoinApplyList", { group_id: g1 }, owner)).map((r) => r.apply_id)).toEqual([ry]);

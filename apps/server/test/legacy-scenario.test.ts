@@ -46,7 +46,7 @@ async function loadSessions(me: ClientState) {
   );
 }
 
-/** Chat page load: sessions, pending applies, the AI probes (404 tolerated, never 401: D17), contacts. */
+/** Chat page load: sessions, pending applies, the AI probes (404 tolerated, never 401: legacy-contract D17), contacts. */
 async function openChatPage(me: ClientState) {
   const sessions = await loadSessions(me);
   const pending = await post(me, "/contact/getNewContactList", { owner_id: me.userInfo.uuid });
@@ -163,7 +163,7 @@ describe("legacy client scenario", () => {
     expect(accepted.data).toEqual({ code: 200, message: "Success" });
     expect((await post(owner, "/contact/getNewContactList", { owner_id: owner.userInfo.uuid })).data.data).toEqual([]);
 
-    // Bob now has the group in his contacts and his session list (D7).
+    // Bob now has the group in his contacts and his session list (legacy-contract D7).
     const bobPage = await openChatPage(bob);
     expect(bobPage.groups.map((g) => g.group_id)).toEqual([groupId]);
     expect(bobPage.sessions).toEqual([containing({ peer_id: groupId, peer_type: "G", peer_name: "Weekend trip" })]);
@@ -233,7 +233,7 @@ describe("legacy client scenario", () => {
       if (i % 2) await sendAs(alice, bob.userInfo.uuid, `private ${i}`, aliceSession);
       else await sendAs(bob, alice.userInfo.uuid, `private ${i}`, bobSession);
     }
-    // Each side's live copy carries its own session id (contract §3.4 a).
+    // Each side's live copy carries its own session id (legacy-contract §3.4 a).
     await socketOf(bob).until(() => socketOf(bob).messages().filter((m) => String(m.content).startsWith("private")).length === 23);
     const bobsLive = socketOf(bob).messages().filter((m) => String(m.content).startsWith("private"));
     expect(new Set(bobsLive.map((m) => m.session_id))).toEqual(new Set([bobSession]));

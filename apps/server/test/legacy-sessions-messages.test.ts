@@ -2,7 +2,7 @@ import { sendMessage, sendMessageInput } from "@omnilink/domain";
 import { describe, expect, it } from "vitest";
 import { anyString, BIND_ERROR, containing, list, matching, registerUser, RFC3339, useTestServer, type LegacyUser as User } from "./helpers.js";
 
-/* Legacy contract: sessions (§2.12-§2.15, deleteSession) and history (§2.16, §2.17). */
+/* docs/legacy-contract.md: sessions (§2.12-§2.15, deleteSession) and history (§2.16, §2.17). */
 
 const server = useTestServer();
 const newUser = () => registerUser(server.url, "sm");
@@ -49,7 +49,7 @@ describe("/session/checkOpenSessionAllowed and /session/openSession", () => {
     expect([wrongType.status, wrongType.json]).toEqual(BIND_ERROR);
   });
 
-  it("open answers the SessionItem of §2.13, for a friend and for a group", async () => {
+  it("open answers the SessionItem of legacy-contract §2.13, for a friend and for a group", async () => {
     const a = await newUser();
     const b = await newUser();
     await befriend(a, b);
@@ -87,7 +87,7 @@ describe("/session/checkOpenSessionAllowed and /session/openSession", () => {
 });
 
 describe("/session/getUserSessionList and /session/getGroupSessionList", () => {
-  it("list sessions with last_msg, updated_at and unread_count (D11)", async () => {
+  it("list sessions with last_msg, updated_at and unread_count (legacy-contract D11)", async () => {
     const a = await newUser();
     const b = await newUser();
     await befriend(a, b);
@@ -158,7 +158,7 @@ describe("/session/getUserSessionList and /session/getGroupSessionList", () => {
 });
 
 describe("/message/getMessageList (private history)", () => {
-  it("pages newest-first, each page oldest-first, items shaped as §4.5", async () => {
+  it("pages newest-first, each page oldest-first, items shaped as legacy-contract §4.5", async () => {
     const a = await newUser();
     const b = await newUser();
     await befriend(a, b);

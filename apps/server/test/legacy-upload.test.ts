@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { displayName, safeExtension } from "../src/legacy/upload.js";
 import { BIND_ERROR, matching, registerUser, useTestServer } from "./helpers.js";
 
-/* Legacy contract §2.25 / D9: POST /message/uploadFile (multipart `file`) and GET /static/files/<name>. */
+/* legacy-contract §2.25 / D9: POST /message/uploadFile (multipart `file`) and GET /static/files/<name>. */
 
 const server = useTestServer();
 let token: string;

@@ -145,7 +145,7 @@ describe("legacy /wss messaging", () => {
   });
 });
 
-describe("legacy /wss liveness (D3)", () => {
+describe("legacy /wss liveness (legacy-contract D3)", () => {
   it("pings; a peer that answers stays connected past many intervals, one that stops answering is dropped", async () => {
     await using fast = await startIsolatedServer({ wsPingMs: 100 });
     const { user, token } = await register(fast.domain, { username: "pinger", password: "secret123", nickname: "p" });

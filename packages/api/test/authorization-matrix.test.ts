@@ -1,5 +1,5 @@
 /**
- * Authorization matrix of the group-related procedures (requirements §5): every procedure crossed
+ * Authorization matrix of the group-related procedures (the rules of ARCHITECTURE.md, "Authorization"): every procedure crossed
  * with every relation a caller can have to the group. Each cell runs on a group of its own, so no
  * cell depends on another; an allowed cell checks what the call returned (and what it changed), a
  * refused one checks the tRPC code and that the group is unchanged.
@@ -165,7 +165,7 @@ const PROCEDURES: Procedure[] = [
   procedure(
     "groups.invite",
     // The domain counts a muted member as active (ACTIVE_MEMBER_STATUSES = normal, muted), so it
-    // may invite; requirements §3 P0-1 reads "active (not left, not kicked, not muted)" for sending.
+    // may invite; only sending needs a normal (unmuted) membership.
     "U F A A F F A",
     (api, f) => api.groups.invite({ groupId: f.groupId, memberIds: [users.invitee.uuid] }),
     async (result, f) => {
@@ -217,7 +217,7 @@ const PROCEDURES: Procedure[] = [
   ),
   procedure(
     "groups.leave",
-    // Non-members get the legacy 400 非群成员 (contract §2.22); the owner 403.
+    // Non-members get the legacy 400 非群成员 (legacy-contract §2.22); the owner 403.
     "U B A A B B F",
     (api, f) => api.groups.leave({ groupId: f.groupId }),
     async (result, f, me) => {

@@ -40,7 +40,7 @@ describe("migrations", () => {
   });
 });
 
-describe("catalog: the constraints and indexes of requirements §4", () => {
+describe("catalog: the constraints and indexes the data model requires (ARCHITECTURE.md, Data model)", () => {
   // Each entry: table, the exact column list, and whether it must be unique.
   const required: Array<[string, string[], boolean]> = [
     ["user_contact", ["user_id", "contact_id", "contact_type"], true],

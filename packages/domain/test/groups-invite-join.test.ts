@@ -20,7 +20,7 @@ import { expectAppError, newUser, useTestContext } from "./helpers.js";
 
 const t = useTestContext();
 
-/** Pretends the group already has history, so new members' read positions can be checked (D7). */
+/** Pretends the group already has history, so new members' read positions can be checked (legacy-contract D7). */
 async function setLastSeq(groupId: string, seq: number) {
   await t.ctx.db.update(conversations).set({ lastSeq: seq }).where(eq(conversations.id, groupId));
 }
@@ -32,7 +32,7 @@ async function setup(addMode: 0 | 1 = 0) {
   return { owner, member, groupId: group.uuid };
 }
 
-describe("inviteMembers (D4)", () => {
+describe("inviteMembers (legacy-contract D4)", () => {
   it("add_mode 0: any active member's invite adds the users at once, skipping current members", async () => {
     const { owner, member, groupId } = await setup(0);
     const x = await newUser(t.ctx);

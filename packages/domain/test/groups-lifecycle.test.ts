@@ -98,7 +98,7 @@ describe("group reads", () => {
     groupId = (await createGroup(t.ctx, owner, { name: "reads", notice: "n", memberIds: [a, b] })).uuid;
   });
 
-  it("getGroupInfo answers members and the owner, 404 for unknown groups, 403 for others (D5)", async () => {
+  it("getGroupInfo answers members and the owner, 404 for unknown groups, 403 for others (legacy-contract D5)", async () => {
     const info = await getGroupInfo(t.ctx, a, groupId);
     expect(Object.keys(info).sort()).toEqual(
       ["addMode", "avatar", "createdAt", "memberCnt", "name", "notice", "ownerId", "status", "updatedAt", "uuid"].sort(),

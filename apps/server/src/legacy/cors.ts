@@ -2,7 +2,7 @@ import cors from "@fastify/cors";
 import type { FastifyInstance } from "fastify";
 
 /**
- * gin-contrib/cors as the legacy server set it (contract §1.1): any origin, no credentials,
+ * gin-contrib/cors as the legacy server set it (legacy-contract §1.1): any origin, no credentials,
  * 12 h preflight cache. A preflight is answered 204 on every path, unknown ones included, and
  * also without the Origin / Access-Control-Request-Method headers (not strict), before any
  * authentication. Register it on the root instance before the other routes and plugins: an

@@ -11,7 +11,7 @@ export interface Envelope {
 export const success = (data?: unknown): Envelope =>
   data === undefined ? { code: 200, message: "Success" } : { code: 200, message: "Success", data };
 
-/** A request body the legacy server could not bind: answered with HTTP 400 (legacy §1.2). */
+/** A request body the legacy server could not bind: answered with HTTP 400 (legacy-contract §1.2). */
 export class BindError extends Error {
   constructor() {
     super(BAD_PARAMS_MESSAGE);
@@ -20,7 +20,7 @@ export class BindError extends Error {
 
 /**
  * Business errors travel in the body with HTTP 200, as the client reads `code`; a missing or bad
- * token is HTTP 401 (decision D1) so the client's "session expired" redirect works.
+ * token is HTTP 401 (legacy-contract D1) so the client's "session expired" redirect works.
  */
 export function failure(error: unknown): { status: number; body: Envelope; unexpected: boolean } {
   if (error instanceof BindError) return { status: 400, body: { code: 400, message: BAD_PARAMS_MESSAGE }, unexpected: false };

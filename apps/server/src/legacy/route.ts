@@ -8,10 +8,10 @@ export interface RouteEnv {
   log: Logger;
 }
 
-/** The caller, from the token only (contract §1.4-§1.5). */
+/** The caller, from the token only (legacy-contract §1.4-§1.5). */
 export type Caller = Identity;
 
-/** Body fields that name the caller: empty or equal to the token's uuid, else 403 "<field> 不匹配" (§1.5). */
+/** Body fields that name the caller: empty or equal to the token's uuid, else 403 "<field> 不匹配" (legacy-contract §1.5). */
 export type IdentityField = "owner_id" | "send_id" | "user_one_id";
 
 export interface LegacyRoute {

@@ -21,7 +21,7 @@ export interface LegacyOptions {
 }
 
 /**
- * Every legacy HTTP route of the contract (§2.0 rows 1-2, 4-30 and D10), as one table. The AI
+ * Every legacy HTTP route (legacy-contract §2.0 rows 1-2, 4-30, and D10), as one table. The AI
  * module's paths (`/ai/...`, D17) are deliberately absent: they fall to the 404 handler, whatever
  * the token, and the client tolerates that.
  */

@@ -111,7 +111,7 @@ async function receive(request: FastifyRequest, options: UploadOptions): Promise
 }
 
 /**
- * POST /message/uploadFile (§2.25, D9) and GET /static/files/<name>, in a scope of their own so
+ * POST /message/uploadFile (legacy-contract §2.25, D9) and GET /static/files/<name>, in a scope of their own so
  * the multipart parser and the static handler touch nothing else. `authenticate` is the legacy
  * JWT check (run before the body is read).
  */

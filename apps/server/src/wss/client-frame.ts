@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /**
- * The client → server frame (contract §3.3). Like Go's decoder, a key with the wrong JSON type
+ * The client → server frame (legacy-contract §3.3). Like Go's decoder, a key with the wrong JSON type
  * fails the whole frame (the connection is then closed); missing keys are zero values; unknown
  * keys (send_id, send_name, send_avatar …) are ignored: the sender is always the connection's user.
  */

@@ -1,7 +1,7 @@
 import type { MessageView, StreamEventView } from "@omnilink/domain";
 import { formatRfc3339 } from "../legacy/format.js";
 
-/** A legacy message item (contract §4.5): omitempty keys are left out when empty; `seq` is ours (D16). */
+/** A legacy message item (legacy-contract §4.5): omitempty keys are left out when empty; `seq` is ours (D16). */
 export function messageFrame(m: MessageView, sessionId: string): Record<string, unknown> {
   const frame: Record<string, unknown> = { uuid: m.uuid };
   if (sessionId) frame.session_id = sessionId;
@@ -26,15 +26,15 @@ export function messageFrame(m: MessageView, sessionId: string): Record<string, 
   return frame;
 }
 
-/** `{"type":"error","message":"Code: 403, Message: …"}`: no id fields, or the client would render it (D14). */
+/** `{"type":"error","message":"Code: 403, Message: …"}`: no id fields, or the client would render it (legacy-contract D14). */
 export function errorFrame(code: number, message: string) {
   return { type: "error", message: `Code: ${code}, Message: ${message}` };
 }
 
 /**
- * Events as frames. A join or friend request becomes the legacy `contact.apply` push (D6: to the
+ * Events as frames. A join or friend request becomes the legacy `contact.apply` push (legacy-contract D6: to the
  * owner for group requests); every other event is a frame of our own with a string type and no
- * send_id/receive_id, which the legacy client ignores (D15).
+ * send_id/receive_id, which the legacy client ignores (legacy-contract D15).
  */
 export function eventFrame(event: StreamEventView): Record<string, unknown> {
   if (event.type === "request.created") {

@@ -42,7 +42,7 @@ const TOO_FAST = JSON.stringify(errorFrame(ERROR_TABLE.RATE_LIMITED.legacy, "发
 const EXPIRED = JSON.stringify(errorFrame(ERROR_TABLE.UNAUTHORIZED.legacy, "token expired"));
 
 /**
- * The legacy `/wss` protocol (contract §3, decisions D2, D3, D14, D15): a valid token whose uuid
+ * The legacy `/wss` protocol (legacy-contract §3 and D2, D3, D14, D15): a valid token whose uuid
  * is `client_id` is required; several connections per user; every frame a user should hear
  * comes from the same ordered stream as the tRPC subscription; WebSocket pings keep it alive.
  * A connection ends when its token expires; what it may send is bounded by a rate per user and a
@@ -174,7 +174,7 @@ export function createLegacySocketServer(domain: DomainContext, log: FastifyBase
     });
   }
 
-  /** Sends; a refusal becomes an error frame on every connection of the sender (contract §3.4 c). */
+  /** Sends; a refusal becomes an error frame on every connection of the sender (legacy-contract §3.4 c). */
   async function send(userId: string, input: ReturnType<typeof sendMessageInput.safeParse>): Promise<void> {
     try {
       if (!input.success) throw new AppError("BAD_REQUEST", BAD_PARAMS_MESSAGE);

@@ -14,12 +14,12 @@ export interface ApplyContactResult {
   kind: "friend" | "join";
   /** The user asked to be a friend, or the group asked to be joined. */
   targetId: string;
-  /** Who gets the legacy `contact.apply` push: the target user, or the group's owner (D6). */
+  /** Who gets the legacy `contact.apply` push: the target user, or the group's owner (legacy-contract D6). */
   notify: string[];
 }
 
 /**
- * `/contact/applyContact` (contract §2.8): the id decides the kind, as in the legacy server
+ * `/contact/applyContact` (legacy-contract §2.8): the id decides the kind, as in the legacy server
  * (G… is a group, anything else a user); the legacy `contact_type` field is ignored.
  */
 export async function applyContact(ctx: DomainContext, userId: string, input: ApplyContactInput): Promise<ApplyContactResult> {
@@ -32,13 +32,13 @@ export async function applyContact(ctx: DomainContext, userId: string, input: Ap
     return { applyId, kind: "friend", targetId: contactId, notify: [contactId] };
   }
   const { applyId } = await applyToJoinGroup(ctx, userId, { groupId: contactId, message });
-  // The legacy server pushed to the group id, which nobody listens on; the owner decides (D6).
+  // The legacy server pushed to the group id, which nobody listens on; the owner decides (legacy-contract D6).
   const [group] = await ctx.db.select({ ownerId: groups.ownerId }).from(groups).where(eq(groups.uuid, contactId)).limit(1);
   return { applyId, kind: "join", targetId: contactId, notify: group ? [group.ownerId] : [] };
 }
 
 /**
- * A friend request (contract §2.8, user branch). There is one apply row per (applicant, target):
+ * A friend request (legacy-contract §2.8, user branch). There is one apply row per (applicant, target):
  * re-applying resets it to pending with the new message and keeps its uuid, and the upsert makes
  * concurrent applies leave exactly one row.
  */

@@ -26,7 +26,7 @@ async function findApply(ctx: DomainContext, applyId: string) {
 }
 
 /**
- * `/contact/passContactApply` (contract §2.10): friend requests here, join requests in the groups
+ * `/contact/passContactApply` (legacy-contract §2.10): friend requests here, join requests in the groups
  * module. A join decision resolves to the groups module's richer result (a superset of this one).
  */
 export async function approveApply(ctx: DomainContext, userId: string, applyId: string): Promise<DecisionResult> {
@@ -37,7 +37,7 @@ export async function approveApply(ctx: DomainContext, userId: string, applyId: 
   throw ContactErrors.unsupportedApplyType();
 }
 
-/** `/contact/refuseContactApply` (contract §2.11). */
+/** `/contact/refuseContactApply` (legacy-contract §2.11). */
 export async function rejectApply(ctx: DomainContext, userId: string, applyId: string): Promise<DecisionResult> {
   const id = applyId.trim();
   const apply = await findApply(ctx, id);
@@ -118,7 +118,7 @@ export async function approveFriend(ctx: DomainContext, userId: string, applyId:
   });
 }
 
-/** Refuses a friend request (contract §2.11). A refused request can still be approved later (legacy). */
+/** Refuses a friend request (legacy-contract §2.11). A refused request can still be approved later (legacy). */
 export async function rejectFriend(ctx: DomainContext, userId: string, applyId: string): Promise<DecisionResult> {
   const id = applyId.trim();
   if (!id) throw ContactErrors.badParams();

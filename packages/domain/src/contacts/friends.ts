@@ -19,7 +19,7 @@ export interface FriendView {
 }
 
 /**
- * `/contact/getUserList` (contract §2.5): my friend rows in normal status, with the friend's
+ * `/contact/getUserList` (legacy-contract §2.5): my friend rows in normal status, with the friend's
  * profile. The inner join skips users that no longer exist; the order is the rows' insertion
  * order (the legacy query had no ORDER BY, so this is the stable version of its order).
  */
@@ -34,7 +34,7 @@ export async function listFriends(ctx: DomainContext, userId: string): Promise<F
 }
 
 /**
- * `/contact/deleteContact` (contract §2.24, never registered by the legacy server): my row
+ * `/contact/deleteContact` (legacy-contract §2.24, never registered by the legacy server): my row
  * becomes "deleted" (3) and theirs "deleted by friend" (4). Either side can apply again later.
  * Deleting an already deleted friend is a no-op.
  */

@@ -19,7 +19,7 @@ export interface ContactInfo {
 }
 
 /**
- * `/contact/getContactInfo` (contract §2.7): only for a contact of mine in normal status (a
+ * `/contact/getContactInfo` (legacy-contract §2.7): only for a contact of mine in normal status (a
  * friend, or a group I am a plain, unmuted member of, as in the legacy check of `status != 0`).
  * A group answers with its real name and avatar instead of the legacy placeholder (same keys).
  */

@@ -23,7 +23,7 @@ export interface PendingApplyItem {
 }
 
 /**
- * `/contact/getNewContactList` (contract §2.9): pending friend requests addressed to me, newest
+ * `/contact/getNewContactList` (legacy-contract §2.9): pending friend requests addressed to me, newest
  * first, then the pending join requests of the groups I own. The two lists are concatenated, not
  * re-sorted, as in the legacy server (the client shows them in this order).
  */

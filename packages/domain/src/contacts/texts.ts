@@ -2,7 +2,7 @@ import { badRequest, conflict, forbidden, notFound } from "../errors.js";
 
 /**
  * User-facing texts of the contacts module. The legacy client shows `message` verbatim, so every
- * case the legacy backend had keeps its exact text (contract §2.7-§2.11, §5.6); the others are
+ * case the legacy backend had keeps its exact text (legacy-contract §2.7-§2.11, §5.6); the others are
  * operations the legacy server never registered (delete, block, unblock).
  */
 export const ContactErrors = {

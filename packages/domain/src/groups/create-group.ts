@@ -10,7 +10,7 @@ import { GroupErrors } from "./texts.js";
 
 /**
  * Creates a group with the owner and the listed users as members at once (legacy: no friendship
- * or consent needed), its conversation, and a session for every member (D7).
+ * or consent needed), its conversation, and a session for every member (legacy-contract D7).
  */
 export async function createGroup(ctx: DomainContext, ownerId: string, input: CreateGroupInput): Promise<GroupView> {
   const memberIds = [ownerId, ...cleanIds(input.memberIds).filter((id) => id !== ownerId)];

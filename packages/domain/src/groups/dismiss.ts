@@ -7,7 +7,7 @@ import { activeMemberIds, lockGroup } from "./membership.js";
 import { GroupErrors } from "./texts.js";
 
 /**
- * Legacy §2.23 checks in the same order. Unlike the legacy server (a goroutine after the reply),
+ * The legacy checks of legacy-contract §2.23, in the same order. Unlike the legacy server (a goroutine after the reply),
  * every membership row becomes 8 in the same transaction, so no member looks active afterwards.
  */
 export async function dismissGroup(ctx: DomainContext, ownerId: string, groupId: string): Promise<void> {

@@ -52,7 +52,7 @@ export function toGroupView(g: GroupRow): GroupView {
   };
 }
 
-/** D5: only the owner or an active member may read a group; the legacy server let anyone. */
+/** legacy-contract D5: only the owner or an active member may read a group; the legacy server let anyone. */
 async function readableGroup(q: Queryable, userId: string, groupId: string): Promise<GroupRow> {
   const group = await loadGroup(q, groupId);
   if (!group) throw GroupErrors.groupNotFound();

@@ -29,7 +29,7 @@ export interface InviteResult {
 const invitesDirectly = (group: GroupRow, inviterId: string) => isGroupOwner(group, inviterId) || group.addMode === AddMode.direct;
 
 /**
- * D4: an active member invites existing, enabled users. The owner's invites, and anyone's in a
+ * legacy-contract D4: an active member invites existing, enabled users. The owner's invites, and anyone's in a
  * group without approval (add_mode 0), add them at once; otherwise each invitee gets a pending
  * join request for the owner. Invitees already in the group are skipped.
  */
@@ -58,7 +58,7 @@ export async function inviteMembers(ctx: DomainContext, inviterId: string, input
   });
 }
 
-/** Legacy order: group missing 404, not normal 403; then D4: inviter active member, invitees usable. */
+/** Legacy order: group missing 404, not normal 403; then legacy-contract D4: inviter active member, invitees usable. */
 async function checkInvite(tx: Tx, group: GroupRow | undefined, inviterId: string, invitees: string[]): Promise<GroupRow> {
   if (!group) throw GroupErrors.groupNotFound();
   if (!isNormalGroup(group)) throw GroupErrors.inviteClosed();

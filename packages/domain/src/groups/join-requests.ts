@@ -25,7 +25,7 @@ export interface OwnerJoinRequestView extends JoinRequestView {
   groupName: string;
 }
 
-/** Legacy §2.8 group branch: missing 404, not normal 403, already an active member 400. */
+/** legacy-contract §2.8, group branch: missing 404, not normal 403, already an active member 400. */
 async function checkApply(tx: Tx, group: GroupRow | undefined, applicantId: string): Promise<GroupRow> {
   if (!group) throw GroupErrors.groupNotFound();
   if (!isNormalGroup(group)) throw GroupErrors.groupAbnormal();

@@ -7,7 +7,7 @@ import { getMembership, lockGroup, recountMembers } from "./membership.js";
 import { cleanIds, type RemoveMembersInput } from "./schemas.js";
 import { GroupErrors } from "./texts.js";
 
-/** Legacy §2.22, same checks in the same order; the membership becomes 6 (left). */
+/** legacy-contract §2.22: the legacy checks in the same order; the membership becomes 6 (left). */
 export async function leaveGroup(ctx: DomainContext, userId: string, groupId: string): Promise<void> {
   await transact(ctx, async (tx, outbox) => {
     const { group } = await lockGroup(tx, groupId);

@@ -116,7 +116,7 @@ export function assertCapacity(ctx: DomainContext, memberCnt: number): void {
   if (memberCnt > ctx.limits.maxGroupMembers) throw GroupErrors.groupFull();
 }
 
-/** Creates or re-shows the group session of each new member; history from before joining is read (D7). */
+/** Creates or re-shows the group session of each new member; history from before joining is read (legacy-contract D7). */
 export async function grantSessions(tx: Tx, group: Pick<GroupRow, "uuid" | "name" | "avatar">, userIds: string[], readSeq: number): Promise<void> {
   for (const ownerId of userIds) {
     await ensureSession(tx, { ownerId, peerId: group.uuid, conversationId: group.uuid, name: group.name, avatar: group.avatar, readSeq });

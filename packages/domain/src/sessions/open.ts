@@ -23,7 +23,7 @@ async function contactStatus(ctx: DomainContext, userId: string, contactId: stri
   return c?.status;
 }
 
-/** May `userId` open a chat with `peerId`? Throws with the legacy text if not (contract §2.12). */
+/** May `userId` open a chat with `peerId`? Throws with the legacy text if not (legacy-contract §2.12). */
 export async function checkOpenAllowed(ctx: DomainContext, userId: string, peerId: string): Promise<true> {
   if (!peerId || !userId) throw badRequest();
   if (peerId === userId) throw badRequest("不能和自己创建会话");

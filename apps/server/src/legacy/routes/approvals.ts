@@ -21,8 +21,8 @@ const decisionData = (d: { applyId: string; groupId: string; applicantId: string
 });
 
 /**
- * Join approval for owners (D10, requirements P0-2 B). These paths never existed in the legacy
- * server; their bodies follow the brief. `owner_id`, when sent, must be the caller (§1.5).
+ * Join approval for owners (legacy-contract §2.30, D10). These paths never existed in the legacy
+ * server; their bodies follow the product brief. `owner_id`, when sent, must be the caller (§1.5).
  */
 export const approvalRoutes: LegacyRoute[] = [
   route({

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { publicRoute, route, str, type LegacyRoute } from "../route.js";
 import { toLoginData, toUserInfo } from "../shapes/users.js";
 
-/** Accounts: §2.1-§2.4. */
+/** Accounts: legacy-contract §2.1-§2.4. */
 export const authRoutes: LegacyRoute[] = [
   publicRoute({
     path: "/login",
@@ -21,7 +21,7 @@ export const authRoutes: LegacyRoute[] = [
   route({
     method: "GET",
     path: "/auth/ping",
-    // The raw claims, without the envelope (§2.3).
+    // The raw claims, without the envelope (legacy-contract §2.3).
     raw: true,
     bind: z.unknown(),
     handle: (_env, _input, caller) => Promise.resolve({ uuid: caller.uuid, username: caller.username }),
@@ -32,7 +32,7 @@ export const authRoutes: LegacyRoute[] = [
     rules: z.object({ uuid: z.string().trim().min(1, "uuid is required") }),
     handle: async (env, input) => {
       const profile = await getProfile(env.domain, input.uuid);
-      // getProfile answers "no such user" with undefined; §2.4 says 400 用户不存在.
+      // getProfile answers "no such user" with undefined; legacy-contract §2.4 says 400 用户不存在.
       if (!profile) throw badRequest("用户不存在");
       return toUserInfo(profile);
     },

@@ -18,11 +18,11 @@ import { z } from "zod";
 import { int, route, str, type LegacyRoute } from "../route.js";
 import { toContactInfo, toFriendItem, toGroupListItem, toPendingApply } from "../shapes/contacts.js";
 
-/** Only the caller's own lists: the body's `owner_id` is bound (type-checked) and then overwritten by the token (§1.5). */
+/** Only the caller's own lists: the body's `owner_id` is bound (type-checked) and then overwritten by the token (legacy-contract §1.5). */
 const ownerOnly = z.object({ owner_id: str });
 const applyDecision = z.object({ owner_id: str, apply_id: str });
 
-/** Friends, requests and contact info: §2.5-§2.11, §2.24 and /contact/blackContact (D9). */
+/** Friends, requests and contact info: §2.5-§2.11, §2.24 and /contact/blackContact (legacy-contract D9). */
 export const contactRoutes: LegacyRoute[] = [
   route({
     path: "/contact/getUserList",
@@ -32,7 +32,7 @@ export const contactRoutes: LegacyRoute[] = [
   route({
     path: "/contact/loadMyJoinedGroup",
     bind: ownerOnly,
-    // The legacy server could answer `data: null` here (§2.6 quirk); we always send a list, `[]` when empty.
+    // The legacy server could answer `data: null` here (legacy-contract §2.6 quirk); we always send a list, `[]` when empty.
     handle: async (env, _input, caller) => (await listJoinedGroups(env.domain, caller.uuid)).map(toGroupListItem),
   }),
   route({
@@ -78,7 +78,7 @@ export const contactRoutes: LegacyRoute[] = [
   }),
   route({
     path: "/contact/deleteContact",
-    // Never registered by the legacy server (§2.24): our rule for new routes is §1.5's strict one.
+    // Never registered by the legacy server (legacy-contract §2.24): our rule for new routes is §1.5's strict one.
     bind: z.object({ owner_id: str, contact_id: str }),
     identity: "owner_id",
     map: (b) => ({ friendId: b.contact_id }),

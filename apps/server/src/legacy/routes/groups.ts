@@ -21,7 +21,7 @@ import { toGroupInfo, toGroupMember } from "../shapes/groups.js";
 const groupBody = z.object({ owner_id: str, group_id: requiredStr });
 const toGroupId = (b: { group_id: string }) => ({ groupId: b.group_id });
 
-/** Groups: §2.18-§2.23 and /group/loadMyGroup, /group/removeGroupMembers (D9). */
+/** Groups: §2.18-§2.23 and /group/loadMyGroup, /group/removeGroupMembers (legacy-contract D9). */
 export const groupRoutes: LegacyRoute[] = [
   route({
     path: "/group/createGroup",
@@ -33,7 +33,7 @@ export const groupRoutes: LegacyRoute[] = [
   }),
   route({
     path: "/group/getGroupInfo",
-    // `owner_id` is ignored: the reader is the token (D5: members and the owner only).
+    // `owner_id` is ignored: the reader is the token (legacy-contract D5: members and the owner only).
     bind: groupBody,
     map: toGroupId,
     rules: groupIdInput,

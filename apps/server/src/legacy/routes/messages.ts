@@ -4,7 +4,7 @@ import { int, route, str, type LegacyRoute } from "../route.js";
 import { toMessageItem } from "../shapes/messages.js";
 
 /**
- * History: §2.16-§2.17. Both legacy routes page newest-first and return each page oldest-first;
+ * History: legacy-contract §2.16-§2.17. Both legacy routes page newest-first and return each page oldest-first;
  * the domain clamps page/page_size. The domain's history picks private or group by the id's
  * prefix, while each legacy route served one kind only, so an id of the other kind is refused
  * with the text that route gave for it (no membership row of that kind).

@@ -3,10 +3,10 @@ import { z } from "zod";
 import { route, str, type LegacyRoute } from "../route.js";
 import { toOpenedSession, toSessionListItem } from "../shapes/sessions.js";
 
-/** `send_id` must be empty or the caller (§1.5); `receive_id` is the peer user or group. */
+/** `send_id` must be empty or the caller (legacy-contract §1.5); `receive_id` is the peer user or group. */
 const openBody = z.object({ send_id: str, receive_id: str });
 
-/** Sessions: §2.12-§2.15 and /session/deleteSession (D9). */
+/** Sessions: §2.12-§2.15 and /session/deleteSession (legacy-contract D9). */
 export const sessionRoutes: LegacyRoute[] = [
   route({
     path: "/session/checkOpenSessionAllowed",

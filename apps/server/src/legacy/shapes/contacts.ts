@@ -1,10 +1,10 @@
 import type { ContactInfo, FriendView, GroupListItem, JoinRequestView, OwnerJoinRequestView, PendingApplyItem } from "@omnilink/domain";
 import { formatDateTime } from "../format.js";
 
-/** Friend list item (§2.5): note `user_name` (nickname, falling back to the username). */
+/** Friend list item (legacy-contract §2.5): note `user_name` (nickname, falling back to the username). */
 export const toFriendItem = (f: FriendView) => ({ user_id: f.userId, user_name: f.name, avatar: f.avatar, status: f.status });
 
-/** Joined (§2.6) or owned (/group/loadMyGroup) group item; `owner_id` and `member_cnt` are additions (D16). */
+/** Joined (legacy-contract §2.6) or owned (/group/loadMyGroup) group item; `owner_id` and `member_cnt` are additions (D16). */
 export const toGroupListItem = (g: GroupListItem) => ({
   group_id: g.groupId,
   group_name: g.name,
@@ -13,7 +13,7 @@ export const toGroupListItem = (g: GroupListItem) => ({
   member_cnt: g.memberCnt,
 });
 
-/** Contact info (§2.7). A group answers with its real name and avatar instead of the legacy placeholder (same keys). */
+/** Contact info (legacy-contract §2.7). A group answers with its real name and avatar instead of the legacy placeholder (same keys). */
 export const toContactInfo = (c: ContactInfo) => ({
   contact_id: c.contactId,
   contact_name: c.name,
@@ -27,8 +27,8 @@ export const toContactInfo = (c: ContactInfo) => ({
 export const JOIN_REQUEST_PREFIX = "[申请入群] ";
 
 /**
- * New-contact item (§2.9): `uuid` is the apply id the client passes back as `apply_id`. The keys
- * after `last_apply_at` are additions (D16) that say what the request is about.
+ * New-contact item (legacy-contract §2.9): `uuid` is the apply id the client passes back as `apply_id`. The keys
+ * after `last_apply_at` are additions (legacy-contract D16) that say what the request is about.
  */
 export const toPendingApply = (p: PendingApplyItem) => ({
   uuid: p.applyId,
@@ -45,10 +45,10 @@ export const toPendingApply = (p: PendingApplyItem) => ({
 });
 
 /**
- * A pending join request in the approval lists (D10: /contact/getAddGroupList,
+ * A pending join request in the approval lists (legacy-contract D10: /contact/getAddGroupList,
  * /group/getJoinApplyList). The brief asks for `apply_id, user_id, nickname/username, avatar,
  * message, created_at`; `uuid` and `last_apply_at` repeat the new-contact item's keys so one
- * client view can show both. Times are `2006-01-02 15:04:05` like `last_apply_at` (§1.8).
+ * client view can show both. Times are `2006-01-02 15:04:05` like `last_apply_at` (legacy-contract §1.8).
  */
 export function toJoinRequest(r: JoinRequestView | OwnerJoinRequestView, groupId: string) {
   const at = formatDateTime(r.lastApplyAt);

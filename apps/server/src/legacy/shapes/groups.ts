@@ -2,8 +2,8 @@ import type { GroupMemberView, GroupView } from "@omnilink/domain";
 import { formatRfc3339 } from "../format.js";
 
 /**
- * CreateGroupRespond / group info (§2.18, §2.19): every key always present, the id twice
- * (`uuid` and `group_id`). `add_mode` is an addition (D16).
+ * CreateGroupRespond / group info (legacy-contract §2.18, §2.19): every key always present, the id twice
+ * (`uuid` and `group_id`). `add_mode` is an addition (legacy-contract D16).
  */
 export const toGroupInfo = (g: GroupView) => ({
   uuid: g.uuid,
@@ -19,7 +19,7 @@ export const toGroupInfo = (g: GroupView) => ({
   updated_at: formatRfc3339(g.updatedAt),
 });
 
-/** Group member (§2.20): `role` 1 for the owner, else 0. */
+/** Group member (legacy-contract §2.20): `role` 1 for the owner, else 0. */
 export const toGroupMember = (m: GroupMemberView) => ({
   user_id: m.userId,
   username: m.username,

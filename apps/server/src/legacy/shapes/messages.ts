@@ -16,9 +16,9 @@ const OMIT_EMPTY = [
 ] as const;
 
 /**
- * MessageItem (§4.5): `uuid, send_id, receive_id, type, created_at` always; the others omitted
+ * MessageItem (legacy-contract §4.5): `uuid, send_id, receive_id, type, created_at` always; the others omitted
  * when empty (so group items have no `session_id` and private items no mention keys). `seq`, the
- * message's place in its conversation, is an addition (D16).
+ * message's place in its conversation, is an addition (legacy-contract D16).
  */
 export function toMessageItem(m: MessageView) {
   return omitEmpty(

@@ -3,8 +3,8 @@ import { formatRfc3339 } from "../format.js";
 import { omitEmpty } from "./omit.js";
 
 /**
- * Session-list item (§2.14, §2.15): `session_id, peer_id, peer_type, peer_name, peer_avatar,
- * updated_at, last_msg` with `last_msg` omitted when empty. `unread_count` is always sent (D11).
+ * Session-list item (legacy-contract §2.14, §2.15): `session_id, peer_id, peer_type, peer_name, peer_avatar,
+ * updated_at, last_msg` with `last_msg` omitted when empty. `unread_count` is always sent (legacy-contract D11).
  */
 export function toSessionListItem(s: SessionItem) {
   return {
@@ -24,7 +24,7 @@ export function toSessionListItem(s: SessionItem) {
   };
 }
 
-/** openSession's item (§2.13): the list item plus the raw session keys (`send_id`, `receive_id`, `receive_name`, `avatar`). */
+/** openSession's item (legacy-contract §2.13): the list item plus the raw session keys (`send_id`, `receive_id`, `receive_name`, `avatar`). */
 export function toOpenedSession(s: SessionItem, callerId: string) {
   return {
     ...omitEmpty({ send_id: callerId, receive_id: s.peerId, receive_name: s.peerName, avatar: s.peerAvatar }, [

@@ -1,7 +1,7 @@
 import type { Session, UserProfile } from "@omnilink/domain";
 import { formatDateTime } from "../format.js";
 
-/** LoginRespond / RegisterRespond: every key always present (legacy §2.1). */
+/** LoginRespond / RegisterRespond: every key always present (legacy-contract §2.1). */
 export function toLoginData(session: Session) {
   return { ...toProfile(session.user), token: session.token };
 }
@@ -22,7 +22,7 @@ function toProfile(u: UserProfile) {
 }
 
 /**
- * `/user/internal/getUserInfo` (§2.4). The domain's profile has no numeric row id and no
+ * `/user/internal/getUserInfo` (legacy-contract §2.4). The domain's profile has no numeric row id and no
  * online/offline times, so `id` is left out and the two times are "" (the legacy value for
  * "never"); nothing records them yet.
  */
