@@ -26,6 +26,9 @@ export const isGroupOwner = (group: { ownerId: string } | null | undefined, user
 export const isActiveMembership = (status: Status): boolean =>
   status !== null && status !== undefined && (ACTIVE_MEMBER_STATUSES as readonly number[]).includes(status);
 
+/** A membership that ended by leaving or by being removed (the user is no longer in the group). */
+export const hasLeftGroup = (status: Status): boolean => status === ContactStatus.left || status === ContactStatus.kicked;
+
 /** A member who may read the group's history and read positions (muted members may). */
 export const mayReadGroup = isActiveMembership;
 

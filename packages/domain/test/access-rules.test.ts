@@ -22,6 +22,8 @@ const NUMERIC_STATUS = [
   /\b\d+\s*(===|!==|==|!=)\s*[\w.]*[sS]tatus\b/,
   /[sS]tatus\w*\s*,\s*\[\s*\d/,
   /[sS]tatus\s*(between|in)\s*\(?\s*\d/,
+  // The same rules under other names: a membership or friend row's status held in a variable.
+  /\b(member|membership|friend|friendship)\w*\s*(===|!==|==|!=)\s*\d/,
 ];
 
 describe("access rules have one place", () => {

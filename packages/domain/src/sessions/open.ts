@@ -1,6 +1,6 @@
 import { ContactType, contacts, conversations, groups, users } from "@omnilink/db";
 import { and, eq } from "drizzle-orm";
-import { isNormalGroup, isUsableAccount } from "../access.js";
+import { hasLeftGroup, iBlockThem, isActiveMembership, isFriend, isNormalGroup, isUsableAccount, theyBlockMe } from "../access.js";
 import type { DomainContext } from "../context.js";
 import { badRequest, forbidden, notFound } from "../errors.js";
 import { isGroupId, privateConversationId } from "../ids.js";
@@ -32,15 +32,15 @@ export async function checkOpenAllowed(ctx: DomainContext, userId: string, peerI
     if (!g) throw notFound("群组不存在");
     if (!isNormalGroup(g)) throw forbidden("群组状态异常");
     const member = await contactStatus(ctx, userId, peerId, ContactType.group);
-    if (member === undefined || member === 6 || member === 7) throw forbidden("非群成员");
-    if (member !== 0 && member !== 5) throw forbidden("非正常群成员状态");
+    if (member === undefined || hasLeftGroup(member)) throw forbidden("非群成员");
+    if (!isActiveMembership(member)) throw forbidden("非正常群成员状态");
     return true;
   }
   const friend = await contactStatus(ctx, userId, peerId, ContactType.user);
   if (friend === undefined) throw forbidden("非好友关系，无法发起会话");
-  if (friend === 2) throw forbidden("已被对方拉黑，无法发起会话");
-  if (friend === 1) throw forbidden("已拉黑对方，先解除拉黑状态才能发起会话");
-  if (friend !== 0) throw forbidden("非正常好友关系，无法发起会话");
+  if (theyBlockMe(friend)) throw forbidden("已被对方拉黑，无法发起会话");
+  if (iBlockThem(friend)) throw forbidden("已拉黑对方，先解除拉黑状态才能发起会话");
+  if (!isFriend(friend)) throw forbidden("非正常好友关系，无法发起会话");
   const peer = await loadUser(ctx, peerId);
   if (!peer) throw notFound("对方不存在");
   if (!isUsableAccount(peer.status)) throw forbidden("对方状态异常，无法发起会话");
