@@ -1,13 +1,14 @@
 import type { DomainContext } from "@omnilink/domain";
-import type { ApiContext } from "./trpc.js";
+import type { ApiContext, AuthAdmission } from "./trpc.js";
 
 /** Builds the per-request (HTTP) or per-connection (WebSocket) context from a bearer token. */
-export async function createApiContext(domain: DomainContext, token: string | null | undefined): Promise<ApiContext> {
-  if (!token) return { domain, user: null };
+export async function createApiContext(domain: DomainContext, token: string | null | undefined, admitAuth?: AuthAdmission): Promise<ApiContext> {
+  const base = admitAuth ? { domain, admitAuth } : { domain };
+  if (!token) return { ...base, user: null };
   try {
-    return { domain, user: await domain.tokens.verify(token) };
+    return { ...base, user: await domain.tokens.verify(token) };
   } catch {
-    return { domain, user: null };
+    return { ...base, user: null };
   }
 }
 
