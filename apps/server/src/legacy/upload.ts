@@ -138,7 +138,14 @@ export async function registerUploads(
         // file's limit), so uploads sent in parallel cannot all pass a quota only one of them fits.
         const declared = Number(request.headers["content-length"]);
         const reserved = Number.isSafeInteger(declared) && declared > 0 ? Math.min(declared, options.maxBytes) : options.maxBytes;
-        const settle = await options.limiters.reserveUpload(request, caller.uuid, reserved);
+        let settle: (stored: number) => Promise<void>;
+        try {
+          settle = await options.limiters.reserveUpload(request, caller.uuid, reserved);
+        } catch (error) {
+          // The body is left unread: close the connection rather than wait for (and drop) all of it.
+          reply.header("connection", "close");
+          throw error;
+        }
         let stored: StoredFile | undefined;
         try {
           stored = await receive(request, options);
