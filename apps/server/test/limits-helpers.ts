@@ -10,7 +10,8 @@ export function httpLimits(changes: Partial<HttpLimits> = {}): HttpLimits {
 export interface Answer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  json: { code?: number; message?: string; data?: unknown; error?: { json: { message: string; data: { code: string; httpStatus: number } } } } & unknown[];
+  /** The parsed body (a tRPC batch answers an array). */
+  json: { code?: number; message?: string; data?: unknown; error?: { json: { message: string; data: { code: string; httpStatus: number } } } };
   /** Milliseconds from sending to the whole answer. */
   ms: number;
 }
