@@ -1,7 +1,7 @@
 import { register } from "@omnilink/domain";
 import { describe, expect, it } from "vitest";
-import { useTestServer } from "./helpers.js";
-import { httpLimits, legacyLogin, send, trpcLogin } from "./limits-helpers.js";
+import { startIsolatedServer, useTestServer } from "./helpers.js";
+import { httpLimits, legacyLogin, redisFromEnv, send, trpcLogin, uniqueChannel } from "./limits-helpers.js";
 
 /*
  * Login and register attempts per client address and per username (AUTH_*), the same budget on the
@@ -9,7 +9,7 @@ import { httpLimits, legacyLogin, send, trpcLogin } from "./limits-helpers.js";
  * loopback address of its own.
  */
 
-const server = useTestServer({ http: httpLimits({ auth: { windowMs: 60_000, maxPerIp: 6, maxPerUsername: 3 }, trpcMaxBatch: 3 }) });
+const server = useTestServer({ http: httpLimits({ auth: { windowMs: 60_000, maxPerIp: 6, maxPerUsername: 3 }, trpcMaxBatch: 3 }), ...redisFromEnv() });
 
 let n = 0;
 /** An account made in the domain directly (no HTTP attempt counted). */
@@ -100,4 +100,26 @@ describe("tRPC batches", () => {
     expect(alone.status).toBe(200);
     expect(JSON.stringify(alone.json)).toContain(gina.uuid);
   });
+});
+
+describe("several nodes", () => {
+  it("count in Redis (REDIS_URL): attempts on one node count on the other, per deployment (REDIS_CHANNEL)", async () => {
+    // The Redis of REDIS_URL, or the one on the default port (CI starts it); a channel of this test only.
+    const shared = { redisUrl: process.env.REDIS_URL?.trim() || "redis://127.0.0.1:6379", redisChannel: uniqueChannel() };
+    const http = httpLimits({ auth: { windowMs: 60_000, maxPerIp: 4, maxPerUsername: 2 } });
+    await using one = await startIsolatedServer({ http, ...shared });
+    await using two = await startIsolatedServer({ http, ...shared });
+    // Per username: unknown names count too (the limit is asked before the account is looked up).
+    expect((await legacyLogin(one.url, "127.0.2.1", "ghost_x", "x")).json.message).toBe("用户不存在");
+    expect((await trpcLogin(two.url, "127.0.2.2", "ghost_x", "x")).status).toBe(400);
+    expect((await legacyLogin(two.url, "127.0.2.3", "ghost_x", "x")).json.code).toBe(429);
+    // Per client address: 127.0.2.1 made one attempt on node one; three more on node two, then refused on one.
+    for (const name of ["ghost_y", "ghost_z", "ghost_w"]) expect((await legacyLogin(two.url, "127.0.2.1", name, "x")).json.code).toBe(400);
+    const refused = await legacyLogin(one.url, "127.0.2.1", "ghost_v", "x");
+    expect(refused.json.code).toBe(429);
+    expect(refused.json.message).toMatch(/^登录尝试过于频繁/);
+    // A node of another deployment (another channel) counts apart.
+    await using other = await startIsolatedServer({ http, redisUrl: shared.redisUrl, redisChannel: uniqueChannel() });
+    expect((await legacyLogin(other.url, "127.0.2.1", "ghost_v", "x")).json.message).toBe("用户不存在");
+  }, 90_000);
 });

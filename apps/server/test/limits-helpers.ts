@@ -2,6 +2,17 @@ import { request as httpRequest } from "node:http";
 import { connect } from "node:net";
 import { loadConfig, type HttpLimits } from "../src/env.js";
 
+/**
+ * The Redis the limit tests count in: REDIS_URL's when set (the PostgreSQL run), so the counters
+ * live in Redis there and in memory otherwise, with a channel (key prefix) of their own.
+ */
+export function redisFromEnv(): { redisUrl?: string; redisChannel?: string } {
+  const url = process.env.REDIS_URL?.trim();
+  return url ? { redisUrl: url, redisChannel: uniqueChannel() } : {};
+}
+
+export const uniqueChannel = () => `omnilink:test:${Date.now()}:${Math.random().toString(36).slice(2)}`;
+
 /** The HTTP limits as configured by default (not the raised ones of testConfig), with `changes`. */
 export function httpLimits(changes: Partial<HttpLimits> = {}): HttpLimits {
   return { ...loadConfig({}).http, ...changes };

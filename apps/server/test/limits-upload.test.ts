@@ -2,11 +2,11 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { registerUser, startIsolatedServer, useTestServer, type LegacyUser } from "./helpers.js";
-import { httpLimits } from "./limits-helpers.js";
+import { httpLimits, redisFromEnv } from "./limits-helpers.js";
 
 /* The per-user upload quota of POST /message/uploadFile (UPLOAD_QUOTA_*): files and bytes per window. */
 
-const server = useTestServer({ http: httpLimits({ uploadQuota: { windowMs: 60_000, maxFiles: 4, maxBytes: 10_000 } }) });
+const server = useTestServer({ http: httpLimits({ uploadQuota: { windowMs: 60_000, maxFiles: 4, maxBytes: 10_000 } }), ...redisFromEnv() });
 let alice: LegacyUser;
 let bob: LegacyUser;
 
@@ -45,7 +45,7 @@ describe("upload quota", () => {
   });
 
   it("holds for uploads sent in parallel: 40 x 512 KB against a 2 MiB quota store at most 4", async () => {
-    await using quota = await startIsolatedServer({ http: httpLimits({ uploadQuota: { windowMs: 60_000, maxFiles: 100, maxBytes: 2 * 1024 * 1024 } }) });
+    await using quota = await startIsolatedServer({ http: httpLimits({ uploadQuota: { windowMs: 60_000, maxFiles: 100, maxBytes: 2 * 1024 * 1024 } }), ...redisFromEnv() });
     const carol = await registerUser(quota.url, "carol");
     const answers = await Promise.all(Array.from({ length: 40 }, () => upload(quota.url, carol.token, 512 * 1024)));
     const stored = answers.filter((a) => a.json.code === 200).length;
