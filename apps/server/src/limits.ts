@@ -63,7 +63,8 @@ function memoryCounter(windowMs: number): WindowCounter {
       }
       let w = windows.get(key);
       if (!w || w.endsAt <= now) windows.set(key, (w = { total: 0, endsAt: now + windowMs }));
-      w.total += delta;
+      // A reservation settled after its window ended must not leave the next one below zero.
+      w.total = Math.max(0, w.total + delta);
       return Promise.resolve({ total: w.total, ttlMs: w.endsAt - now });
     },
   };
@@ -92,6 +93,8 @@ export async function registerLimiters(app: FastifyInstance, options: LimiterOpt
   await app.register(rateLimit, {
     global: false,
     skipOnError: true,
+    // Keys the in-memory store keeps (least recently used go first): clients, usernames and uploaders of a window.
+    cache: 100_000,
     ...(redis && options.redis ? { redis, nameSpace: `${options.redis.keyPrefix}rate:` } : {}),
   });
 
