@@ -7,6 +7,7 @@ import type { Config } from "./env.js";
 import { installErrorHandlers } from "./errors.js";
 import { registerMetrics } from "./metrics.js";
 import { registerLegacyRoutes } from "./legacy/routes.js";
+import { registerLimiters } from "./limits.js";
 import { resolveJwtSecret } from "./secret.js";
 import { registerTrpc } from "./trpc.js";
 import { createWebSocketRouter } from "./websockets.js";
@@ -24,9 +25,20 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config): Promise<RunningServer> {
+  const { http } = config;
   const app = Fastify({
     logger: { level: config.logLevel },
-    bodyLimit: 1024 * 1024,
+    bodyLimit: http.bodyLimitBytes,
+    // A client that sends its request too slowly (byte by byte) is cut off with 408 once
+    // requestTimeout has passed; node checks at connectionsCheckingInterval, so that is kept short.
+    requestTimeout: http.requestTimeoutMs,
+    connectionTimeout: http.connectionTimeoutMs,
+    keepAliveTimeout: http.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: http.headersTimeoutMs,
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(Math.min(http.requestTimeoutMs, http.headersTimeoutMs) / 4))),
+    },
+    trustProxy: http.trustProxy,
     // Close idle keep-alive sockets on shutdown so close() does not wait for browsers.
     forceCloseConnections: "idle",
   });
@@ -54,8 +66,14 @@ export async function startServer(config: Config): Promise<RunningServer> {
     });
     stops.unshift(() => domain.stop());
 
-    // First: its CORS hooks must be on the root before any other route or plugin scope exists.
-    await registerLegacyRoutes(app, domain, { uploadDir: join(config.dataDir, "uploads"), uploadMaxBytes: config.uploadMaxBytes });
+    const limiters = await registerLimiters(app, {
+      limits: http,
+      ...(config.redisUrl ? { redis: { url: config.redisUrl, keyPrefix: `${config.redisChannel}:limits:` } } : {}),
+      log: app.log,
+    });
+    stops.push(() => limiters.close());
+    // First route: its CORS hooks must be on the root before any other route or plugin scope exists.
+    await registerLegacyRoutes(app, domain, { uploadDir: join(config.dataDir, "uploads"), uploadMaxBytes: config.uploadMaxBytes, limiters });
     app.get("/healthz", async (_request, reply) => {
       try {
         await db.ping();
@@ -68,6 +86,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     const sockets = createWebSocketRouter(app, config.maxSocketBufferBytes);
     const trpcWs = await registerTrpc(app, domain, sockets.serve("/trpc"), {
       pingMs: config.wsPingMs,
+      maxBatchSize: http.trpcMaxBatch,
+      limiters,
       maxSubscriptions: config.sockets.trpcMaxSubscriptions,
       authTimeoutMs: config.sockets.trpcAuthTimeoutMs,
     });

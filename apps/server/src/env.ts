@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import type { Limits } from "@omnilink/domain";
 import { z } from "zod";
@@ -36,7 +37,57 @@ const envSchema = z.object({
   WSS_MAX_PENDING_FRAMES: z.coerce.number().int().positive().default(64),
   STREAM_POLL_MS: z.coerce.number().int().positive().default(1000),
   UPLOAD_MAX_BYTES: z.coerce.number().int().positive().default(20 * 1024 * 1024),
+  // HTTP-side limits: timeouts, body size, login attempts, password hashing, tRPC batches, upload quota.
+  BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  HEADERS_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  CONNECTION_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
+  KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().positive().default(72_000),
+  TRUST_PROXY: optionalString.transform(trustProxy),
+  AUTH_WINDOW_MS: z.coerce.number().int().positive().default(5 * 60_000),
+  AUTH_MAX_PER_IP: z.coerce.number().int().positive().default(30),
+  AUTH_MAX_PER_USERNAME: z.coerce.number().int().positive().default(10),
+  HASH_CONCURRENCY: z.coerce.number().int().positive().default(Math.min(4, availableParallelism())),
+  HASH_QUEUE: z.coerce.number().int().min(0).default(16),
+  TRPC_MAX_BATCH: z.coerce.number().int().positive().default(20),
+  UPLOAD_QUOTA_WINDOW_MS: z.coerce.number().int().positive().default(60 * 60_000),
+  UPLOAD_QUOTA_FILES: z.coerce.number().int().positive().default(100),
+  UPLOAD_QUOTA_BYTES: z.coerce.number().int().positive().default(200 * 1024 * 1024),
 });
+
+/** TRUST_PROXY: unset/false, true (any proxy), a hop count, or a comma list of proxy addresses/CIDRs. */
+function trustProxy(value: string | undefined): TrustProxy {
+  if (!value || value === "false") return false;
+  if (value === "true") return true;
+  if (!/^\d+$/.test(value)) return value;
+  const hops = Number(value);
+  return (_address, hop) => hop < hops;
+}
+
+/** What Fastify's trustProxy option takes (a hop count becomes a function of the hop). */
+export type TrustProxy = boolean | string | ((address: string, hop: number) => boolean);
+
+/** Timeouts, sizes and quotas of the HTTP side (see README, Configuration). */
+export interface HttpLimits {
+  /** Largest JSON body (uploads have their own limit). */
+  bodyLimitBytes: number;
+  /** Time a client has to send a whole request, headers and body (slow senders are cut off with 408). */
+  requestTimeoutMs: number;
+  /** Time a client has to send the request headers. */
+  headersTimeoutMs: number;
+  /** A socket with no traffic for this long is closed. */
+  connectionTimeoutMs: number;
+  /** Idle keep-alive sockets are closed after this long. */
+  keepAliveTimeoutMs: number;
+  /** Fastify's trustProxy: whose X-Forwarded-For names the client (the login limits key on the client's address). */
+  trustProxy: TrustProxy;
+  /** Login and register attempts per client address and login attempts per username, per window. */
+  auth: { windowMs: number; maxPerIp: number; maxPerUsername: number };
+  /** Most calls in one tRPC HTTP batch. */
+  trpcMaxBatch: number;
+  /** Uploads per user and window: files and bytes. */
+  uploadQuota: { windowMs: number; maxFiles: number; maxBytes: number };
+}
 
 export interface Config {
   port: number;
@@ -61,6 +112,7 @@ export interface Config {
   streamPollMs: number;
   /** Largest file /message/uploadFile accepts. */
   uploadMaxBytes: number;
+  http: HttpLimits;
 }
 
 export interface SocketLimits {
@@ -99,6 +151,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       groupSendPerSecond: e.GROUP_SEND_PER_SECOND,
       groupSendMemberShare: e.GROUP_SEND_MEMBER_SHARE,
       maxSubscriberQueue: e.MAX_SUBSCRIBER_QUEUE,
+      hashConcurrency: e.HASH_CONCURRENCY,
+      hashQueue: e.HASH_QUEUE,
     },
     maxSocketBufferBytes: e.MAX_SOCKET_BUFFER_BYTES,
     wsPingMs: e.WS_PING_MS,
@@ -111,5 +165,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     },
     streamPollMs: e.STREAM_POLL_MS,
     uploadMaxBytes: e.UPLOAD_MAX_BYTES,
+    http: {
+      bodyLimitBytes: e.BODY_LIMIT_BYTES,
+      requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+      // Node refuses a headers timeout longer than the request timeout.
+      headersTimeoutMs: Math.min(e.HEADERS_TIMEOUT_MS, e.REQUEST_TIMEOUT_MS),
+      connectionTimeoutMs: e.CONNECTION_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
+      trustProxy: e.TRUST_PROXY,
+      auth: { windowMs: e.AUTH_WINDOW_MS, maxPerIp: e.AUTH_MAX_PER_IP, maxPerUsername: e.AUTH_MAX_PER_USERNAME },
+      trpcMaxBatch: e.TRPC_MAX_BATCH,
+      uploadQuota: { windowMs: e.UPLOAD_QUOTA_WINDOW_MS, maxFiles: e.UPLOAD_QUOTA_FILES, maxBytes: e.UPLOAD_QUOTA_BYTES },
+    },
   };
 }

@@ -1,12 +1,21 @@
 import { appRouter, bearerToken, createApiContext, type AppRouter } from "@omnilink/api";
-import { whenExpired, type DomainContext } from "@omnilink/domain";
+import { AppError, whenExpired, type DomainContext } from "@omnilink/domain";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from "@trpc/server/adapters/fastify";
+import { TRPCError } from "@trpc/server";
 import type { FastifyInstance } from "fastify";
 import type { WebSocket, WebSocketServer } from "ws";
+import type { HttpLimiters } from "./limits.js";
 
-export interface TrpcSocketOptions {
+/** Procedures that hash a password: one per request, so a batch cannot multiply the hashing a request costs. */
+const AUTH_ATTEMPTS = new Set(["auth.login", "auth.register"]);
+
+export interface TrpcOptions {
+  /** WebSocket ping interval. */
   pingMs: number;
+  /** Most calls in one HTTP batch (larger batches: 400). */
+  maxBatchSize: number;
+  limiters: HttpLimiters;
   /** Live subscriptions one socket may hold at once. */
   maxSubscriptions: number;
   /** How long a socket may stay open without a valid token (never sent one, or it expired). */
@@ -14,12 +23,21 @@ export interface TrpcSocketOptions {
 }
 
 /** tRPC over HTTP at /trpc (Fastify) and over WebSocket on the shared `wss` (subscriptions). */
-export async function registerTrpc(app: FastifyInstance, domain: DomainContext, wss: WebSocketServer, options: TrpcSocketOptions) {
+export async function registerTrpc(app: FastifyInstance, domain: DomainContext, wss: WebSocketServer, options: TrpcOptions) {
   await app.register(fastifyTRPCPlugin, {
     prefix: "/trpc",
     trpcOptions: {
       router: appRouter,
-      createContext: ({ req }) => createApiContext(domain, bearerToken(req.headers.authorization)),
+      maxBatchSize: options.maxBatchSize,
+      createContext: ({ req, info }) => {
+        if (info.calls.length > 1 && info.calls.some((call) => AUTH_ATTEMPTS.has(call.path))) {
+          throw new TRPCError({ code: "BAD_REQUEST", message: "auth.login and auth.register cannot be batched: send them alone" });
+        }
+        // The attempt limits key on the request's client address (req.ip, proxy-aware per TRUST_PROXY).
+        return createApiContext(domain, bearerToken(req.headers.authorization), {
+          admitAuth: (kind, username) => options.limiters.admitAuth(req, kind, username),
+        });
+      },
       onError: ({ error, path }) => {
         if (error.code === "INTERNAL_SERVER_ERROR") app.log.error({ err: error.cause ?? error, path }, "tRPC procedure failed");
       },
@@ -42,7 +60,11 @@ export async function registerTrpc(app: FastifyInstance, domain: DomainContext, 
     wss,
     router: appRouter,
     createContext: async ({ res: ws, info }) => {
-      const ctx = await createApiContext(domain, info.connectionParams?.token, { subscriptions: 0, maxSubscriptions: options.maxSubscriptions });
+      const ctx = await createApiContext(domain, info.connectionParams?.token, {
+        socket: { subscriptions: 0, maxSubscriptions: options.maxSubscriptions },
+        // Logins and registrations go over HTTP, where their limits apply; the socket is for signed-in calls.
+        admitAuth: () => Promise.reject(new AppError("BAD_REQUEST", "auth.login and auth.register are served over HTTP only")),
+      });
       if (ctx.user && ctx.expiresAt !== undefined) {
         expiryOf.set(ws, ctx.expiresAt);
         const cancel = whenExpired(ctx.expiresAt + options.authTimeoutMs, () => ws.close(1008, "token expired"));

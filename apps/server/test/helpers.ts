@@ -26,7 +26,10 @@ export function tempDir(): { path: string; [Symbol.dispose](): void } {
 }
 
 export function testConfig(overrides: Partial<Config> & { dataDir: string }): Config {
-  return { ...loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn" }), ...overrides };
+  const base = loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn" });
+  // Every test client is 127.0.0.1: the attempt limits are raised out of the way, except in the tests of the limits.
+  const http = { ...base.http, auth: { ...base.http.auth, maxPerIp: 100_000, maxPerUsername: 100_000 } };
+  return { ...base, http, ...overrides };
 }
 
 /**

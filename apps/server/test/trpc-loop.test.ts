@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { DEFAULT_LIMITS } from "@omnilink/domain";
 import { pause, useTestServer } from "./helpers.js";
 import { listen, registerOverTrpc, useClients, type Client } from "./trpc-client.js";
 
-const server = useTestServer({ limits: { maxMessageBytes: 65536, maxGroupMembers: 2000, groupSendBurst: 1000, groupSendPerSecond: 1000, groupSendMemberShare: 1, maxSubscriberQueue: 5000 } });
+const server = useTestServer({ limits: { ...DEFAULT_LIMITS, groupSendBurst: 1000, groupSendPerSecond: 1000, groupSendMemberShare: 1 } });
 const connect = useClients();
 
 async function user(name: string): Promise<{ uuid: string; client: Client }> {

@@ -1,9 +1,16 @@
 import type { DomainContext } from "@omnilink/domain";
-import type { ApiContext, SocketState } from "./trpc.js";
+import type { ApiContext, AuthAdmission, SocketState } from "./trpc.js";
 
-/** Builds the per-request (HTTP) or per-connection (WebSocket, with its `socket` state) context from a bearer token. */
-export async function createApiContext(domain: DomainContext, token: string | null | undefined, socket?: SocketState): Promise<ApiContext> {
-  const base = socket ? { domain, socket } : { domain };
+/**
+ * Builds the per-request (HTTP) or per-connection (WebSocket, with its `socket` state) context from
+ * a bearer token; `admitAuth` is the transport's limit on login and register attempts.
+ */
+export async function createApiContext(
+  domain: DomainContext,
+  token: string | null | undefined,
+  options: { socket?: SocketState; admitAuth?: AuthAdmission } = {},
+): Promise<ApiContext> {
+  const base = { domain, ...(options.socket ? { socket: options.socket } : {}), ...(options.admitAuth ? { admitAuth: options.admitAuth } : {}) };
   if (!token) return { ...base, user: null };
   try {
     const { identity, expiresAt } = await domain.tokens.verifyUntil(token);

@@ -3,10 +3,15 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError } from "zod";
 
+/** Asked before a login or register runs; throws RATE_LIMITED when the client or the username is over its limit. */
+export type AuthAdmission = (kind: "login" | "register", username: string) => Promise<void>;
+
 export interface ApiContext {
   domain: DomainContext;
   /** The caller, from a verified token; null when none or invalid was sent. */
   user: Identity | null;
+  /** The transport's limit on login and register attempts (none for in-process callers). */
+  admitAuth?: AuthAdmission;
   /** When the caller's token expires (ms since the epoch): a WebSocket's context outlives its handshake. */
   expiresAt?: number;
   /** Present when the call came over a WebSocket: one object per connection, shared by its calls. */

@@ -1,4 +1,6 @@
+import { availableParallelism } from "node:os";
 import type { Db } from "@omnilink/db";
+import type { HashGate } from "./auth/hash-gate.js";
 import type { ScryptCost } from "./auth/password.js";
 import type { TokenService } from "./auth/tokens.js";
 import type { EventBus } from "./realtime/bus.js";
@@ -26,6 +28,9 @@ export interface Limits {
   groupSendMemberShare: number;
   /** Items a subscriber may have waiting before it is disconnected as too slow. */
   maxSubscriberQueue: number;
+  /** Password hashes run at once, and how many may wait for a slot (the rest are refused at once). */
+  hashConcurrency: number;
+  hashQueue: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -35,6 +40,8 @@ export const DEFAULT_LIMITS: Limits = {
   groupSendPerSecond: 100,
   groupSendMemberShare: 0.25,
   maxSubscriberQueue: 5000,
+  hashConcurrency: Math.min(4, availableParallelism()),
+  hashQueue: 16,
 };
 
 /** Everything a domain function needs, built once at start-up and passed in (no singletons). */
@@ -43,6 +50,8 @@ export interface DomainContext {
   tokens: TokenService;
   /** Password hashing cost; tests may pass a cheaper one. */
   scryptCost?: ScryptCost;
+  /** Bounds the password hashes in flight (see HashGate). */
+  hashing: HashGate;
   /** Wakes every node after a commit (in memory for one node, Redis for several). */
   bus: EventBus;
   /** This node's ordered view of the stream and its local subscribers. */

@@ -1,4 +1,5 @@
 import type { Db } from "@omnilink/db";
+import { createHashGate } from "./auth/hash-gate.js";
 import type { ScryptCost } from "./auth/password.js";
 import type { TokenService } from "./auth/tokens.js";
 import { DEFAULT_LIMITS, type DomainContext, type Limits, type Logger } from "./context.js";
@@ -38,6 +39,7 @@ export async function createDomain(options: DomainOptions): Promise<DomainContex
     dispatcher,
     ticker,
     limits,
+    hashing: createHashGate(limits.hashConcurrency, limits.hashQueue),
     rateLimiter: createRateLimiter(limits.groupSendBurst, limits.groupSendPerSecond, limits.groupSendMemberShare),
     sends: new SendQueue(() => ctx),
     log,

@@ -5,6 +5,7 @@ export * from "./ids.js";
 export * from "./context.js";
 export * from "./create.js";
 export * from "./auth/password.js";
+export * from "./auth/hash-gate.js";
 export * from "./auth/tokens.js";
 export * from "./auth/schemas.js";
 export * from "./auth/accounts.js";

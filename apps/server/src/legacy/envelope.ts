@@ -1,5 +1,6 @@
 import { AppError, BAD_PARAMS_MESSAGE, ERROR_TABLE, INTERNAL_MESSAGE } from "@omnilink/domain";
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { RetryLater } from "../limits.js";
 
 /** The legacy response body: `data` is left out when there is none. */
 export interface Envelope {
@@ -36,6 +37,7 @@ export function failure(error: unknown): { status: number; body: Envelope; unexp
 /** Answers `error` with the legacy envelope (logging the unexpected ones). */
 export function replyFailure(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
   const { status, body, unexpected } = failure(error);
+  if (error instanceof RetryLater) reply.header("retry-after", String(error.retryAfterSeconds));
   if (unexpected) request.log.error({ err: error }, "legacy route failed");
   return reply.code(status).send(body);
 }

@@ -1,3 +1,4 @@
+import type { AuthAdmission } from "@omnilink/api";
 import { badRequest, forbidden, type DomainContext, type Identity, type Logger } from "@omnilink/domain";
 import { z } from "zod";
 import { BindError } from "./envelope.js";
@@ -6,6 +7,8 @@ import { BindError } from "./envelope.js";
 export interface RouteEnv {
   domain: DomainContext;
   log: Logger;
+  /** On public routes: the limit on login and register attempts of this request's client. */
+  admitAuth?: AuthAdmission;
 }
 
 /** The caller, from the token only (legacy-contract §1.4-§1.5). */

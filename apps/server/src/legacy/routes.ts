@@ -1,6 +1,7 @@
 import type { DomainContext } from "@omnilink/domain";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { legacyErrorHandler } from "../errors.js";
+import type { HttpLimiters } from "../limits.js";
 import { authenticate } from "./auth.js";
 import { registerCors } from "./cors.js";
 import { replyFailure, success } from "./envelope.js";
@@ -18,6 +19,8 @@ export interface LegacyOptions {
   uploadDir: string;
   /** Largest upload in bytes (default 20 MiB). */
   uploadMaxBytes?: number;
+  /** Login attempts and upload quota. */
+  limiters: HttpLimiters;
 }
 
 /**
@@ -64,7 +67,8 @@ export async function registerLegacyRoutes(app: FastifyInstance, domain: DomainC
         ...(r.public ? {} : { onRequest: requireToken }),
         handler: async (request, reply) => {
           try {
-            const out = await r.run(env, request.body, callers.get(request));
+            const routeEnv: RouteEnv = r.public ? { ...env, admitAuth: (kind, username) => options.limiters.admitAuth(request, kind, username) } : env;
+            const out = await r.run(routeEnv, request.body, callers.get(request));
             return r.raw ? out : success(out);
           } catch (error) {
             return replyFailure(request, reply, error);
@@ -72,6 +76,11 @@ export async function registerLegacyRoutes(app: FastifyInstance, domain: DomainC
         },
       });
     }
-    await registerUploads(scope, { dir: options.uploadDir, maxBytes: options.uploadMaxBytes ?? DEFAULT_UPLOAD_MAX_BYTES }, requireToken);
+    await registerUploads(
+      scope,
+      { dir: options.uploadDir, maxBytes: options.uploadMaxBytes ?? DEFAULT_UPLOAD_MAX_BYTES, limiters: options.limiters },
+      requireToken,
+      (request) => callers.get(request),
+    );
   });
 }

@@ -7,13 +7,17 @@ import multipart, { type MultipartFile } from "@fastify/multipart";
 import fastifyStatic from "@fastify/static";
 import { AppError } from "@omnilink/domain";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { HttpLimiters } from "../limits.js";
 import { BindError, replyFailure, success } from "./envelope.js";
+import type { Caller } from "./route.js";
 
 export interface UploadOptions {
   /** Folder of the stored files (<dataDir>/uploads); created if missing. Nothing else is ever served. */
   dir: string;
   /** Largest accepted file, in bytes. */
   maxBytes: number;
+  /** The per-user upload quota (files and bytes per window). */
+  limiters: HttpLimiters;
 }
 
 export const DEFAULT_UPLOAD_MAX_BYTES = 20 * 1024 * 1024;
@@ -119,6 +123,7 @@ export async function registerUploads(
   app: FastifyInstance,
   options: UploadOptions,
   authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
+  callerOf: (request: FastifyRequest) => Caller | undefined,
 ): Promise<void> {
   mkdirSync(options.dir, { recursive: true, mode: 0o750 });
   await app.register(async (scope) => {
@@ -127,7 +132,27 @@ export async function registerUploads(
     });
     scope.post("/message/uploadFile", { onRequest: authenticate }, async (request, reply) => {
       try {
-        return success(await receive(request, options));
+        const caller = callerOf(request);
+        if (!caller) throw new Error("upload reached without a caller");
+        // Checked before the body is read. The reservation is the declared length (at most one
+        // file's limit), so uploads sent in parallel cannot all pass a quota only one of them fits.
+        const declared = Number(request.headers["content-length"]);
+        const reserved = Number.isSafeInteger(declared) && declared > 0 ? Math.min(declared, options.maxBytes) : options.maxBytes;
+        let settle: (stored: number) => Promise<void>;
+        try {
+          settle = await options.limiters.reserveUpload(request, caller.uuid, reserved);
+        } catch (error) {
+          // The body is left unread: close the connection rather than wait for (and drop) all of it.
+          reply.header("connection", "close");
+          throw error;
+        }
+        let stored: StoredFile | undefined;
+        try {
+          stored = await receive(request, options);
+        } finally {
+          await settle(stored?.file_size ?? 0);
+        }
+        return success(stored);
       } catch (error) {
         return replyFailure(request, reply, error);
       }

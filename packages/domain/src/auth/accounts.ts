@@ -39,7 +39,7 @@ const profileColumns = {
 };
 
 export async function register(ctx: DomainContext, input: RegisterInput): Promise<Session> {
-  const passwordHash = await hashPassword(input.password, ctx.scryptCost);
+  const passwordHash = await ctx.hashing.run(input.username, () => hashPassword(input.password, ctx.scryptCost));
   try {
     const [user] = await ctx.db
       .insert(users)
@@ -62,7 +62,7 @@ export async function login(ctx: DomainContext, input: LoginInput): Promise<Sess
     .limit(1);
   if (!row) throw badRequest("用户不存在");
   if (!isUsableAccount(row.status)) throw forbidden("用户已被禁用");
-  if (!(await verifyPassword(input.password, row.passwordHash))) throw badRequest("密码错误");
+  if (!(await ctx.hashing.run(input.username, () => verifyPassword(input.password, row.passwordHash)))) throw badRequest("密码错误");
   const { passwordHash: _hash, ...user } = row;
   return { user, token: await ctx.tokens.sign(user) };
 }

@@ -9,14 +9,20 @@ export const authRoutes: LegacyRoute[] = [
     path: "/login",
     // `binding:"required"` on both: empty or missing is HTTP 400 参数错误.
     bind: loginInput,
-    handle: async (env, input) => toLoginData(await login(env.domain, input)),
+    handle: async (env, input) => {
+      await env.admitAuth?.("login", input.username);
+      return toLoginData(await login(env.domain, input));
+    },
   }),
   publicRoute({
     path: "/register",
     // The legacy binding has no rules (empty strings bind); ours then answer with a clear message.
     bind: z.object({ username: str, password: str, nickname: str }),
     rules: registerInput,
-    handle: async (env, input) => toLoginData(await register(env.domain, input)),
+    handle: async (env, input) => {
+      await env.admitAuth?.("register", input.username);
+      return toLoginData(await register(env.domain, input));
+    },
   }),
   route({
     method: "GET",
