@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import type { Limits } from "@omnilink/domain";
+import type { Limits, ScryptCost } from "@omnilink/domain";
 import { z } from "zod";
 
 const optionalString = z
@@ -52,6 +52,8 @@ export interface Config {
   streamPollMs: number;
   /** Largest file /message/uploadFile accepts. */
   uploadMaxBytes: number;
+  /** Password hashing cost; never from the environment (the domain's default), tests may pass a cheaper one. */
+  scryptCost?: ScryptCost;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
