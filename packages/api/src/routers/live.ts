@@ -1,6 +1,5 @@
-import { userStream } from "@omnilink/domain";
+import { liveEventsInput, userStream } from "@omnilink/domain";
 import { tracked } from "@trpc/server";
-import { z } from "zod";
 import { protectedProcedure, router } from "../trpc.js";
 
 export const liveRouter = router({
@@ -10,7 +9,7 @@ export const liveRouter = router({
    * `lastEventId` receives exactly what it missed, in order, once.
    */
   events: protectedProcedure
-    .input(z.object({ lastEventId: z.string().regex(/^\d+$/).nullish() }).optional())
+    .input(liveEventsInput)
     .subscription(async function* ({ ctx, input, signal }) {
       const after = input?.lastEventId ? Number(input.lastEventId) : undefined;
       for await (const item of userStream(ctx.domain, ctx.user.uuid, { after, signal })) {
