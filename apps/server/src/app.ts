@@ -61,6 +61,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       db: db.db,
       tokens: createTokenService({ secret: jwt.secret, issuer: config.jwt.issuer, expireHours: config.jwt.expireHours }),
       limits: config.limits,
+      ...(config.scryptCost ? { scryptCost: config.scryptCost } : {}),
       log: app.log,
       streamPollMs: config.streamPollMs,
     });

@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
-import type { Limits } from "@omnilink/domain";
+import type { Limits, ScryptCost } from "@omnilink/domain";
 import { z } from "zod";
 
 const optionalString = z
@@ -113,6 +113,8 @@ export interface Config {
   /** Largest file /message/uploadFile accepts. */
   uploadMaxBytes: number;
   http: HttpLimits;
+  /** Password hashing cost; never from the environment (the domain's default), tests may pass a cheaper one. */
+  scryptCost?: ScryptCost;
 }
 
 export interface SocketLimits {

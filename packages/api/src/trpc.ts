@@ -1,4 +1,4 @@
-import { AppError, ERROR_TABLE, INTERNAL_MESSAGE, type DomainContext, type Identity } from "@omnilink/domain";
+import { AppError, asAppError, ERROR_TABLE, INTERNAL_MESSAGE, type DomainContext, type Identity } from "@omnilink/domain";
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError } from "zod";
@@ -44,13 +44,18 @@ const t = initTRPC.context<ApiContext>().create({
   },
 });
 
-/** Domain errors become tRPC errors with the code of ERROR_TABLE; anything else is logged as internal. */
+/**
+ * Domain errors (and values the database refused, see asAppError) become tRPC errors with the
+ * code of ERROR_TABLE; anything else is logged as internal.
+ */
 const errorMapping = t.middleware(async ({ next, ctx, path }) => {
   const result = await next();
   if (!result.ok) {
     const cause = result.error.cause;
-    if (cause instanceof AppError) {
-      throw new TRPCError({ code: ERROR_TABLE[cause.kind].trpc, message: cause.message, cause });
+    const known = asAppError(cause);
+    if (known) {
+      if (!(cause instanceof AppError)) ctx.domain.log.warn({ err: cause, path }, "input refused by the database");
+      throw new TRPCError({ code: ERROR_TABLE[known.kind].trpc, message: known.message, cause: known });
     }
     if (result.error.code === "INTERNAL_SERVER_ERROR") ctx.domain.log.error({ err: cause ?? result.error, path }, "procedure failed");
   }

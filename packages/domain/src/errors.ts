@@ -1,3 +1,5 @@
+import { isDataException } from "@omnilink/db";
+
 /**
  * The one error vocabulary. Every transport maps a kind through ERROR_TABLE: tRPC code, HTTP
  * status, and the numeric `code` of the legacy envelope. Messages are user-facing (the legacy
@@ -46,3 +48,15 @@ export const notFound = (message: string) => new AppError("NOT_FOUND", message);
 export const conflict = (message: string) => new AppError("CONFLICT", message);
 
 export const isAppError = (error: unknown): error is AppError => error instanceof AppError;
+
+/**
+ * The AppError an error stands for, or undefined when it is a failure of ours. A value the
+ * database refused (SQLSTATE class 22: NUL, an encoding error, a value too long or out of range)
+ * came from the request: the input schemas should have caught it, yet it is still the caller's
+ * bad input, so every transport answers it as 400 参数错误, never as an internal error.
+ */
+export function asAppError(error: unknown): AppError | undefined {
+  if (error instanceof AppError) return error;
+  if (isDataException(error)) return new AppError("BAD_REQUEST", BAD_PARAMS_MESSAGE, { cause: error });
+  return undefined;
+}

@@ -1,4 +1,5 @@
-import { AppError, BAD_PARAMS_MESSAGE, ERROR_TABLE, INTERNAL_MESSAGE } from "@omnilink/domain";
+import { isDataException } from "@omnilink/db";
+import { asAppError, BAD_PARAMS_MESSAGE, ERROR_TABLE, INTERNAL_MESSAGE } from "@omnilink/domain";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { RetryLater } from "../limits.js";
 
@@ -25,11 +26,12 @@ export class BindError extends Error {
  */
 export function failure(error: unknown): { status: number; body: Envelope; unexpected: boolean } {
   if (error instanceof BindError) return { status: 400, body: { code: 400, message: BAD_PARAMS_MESSAGE }, unexpected: false };
-  if (error instanceof AppError) {
-    const entry = ERROR_TABLE[error.kind];
-    const status = error.kind === "UNAUTHORIZED" ? 401 : 200;
-    if (error.kind === "INTERNAL") return { status, body: { code: 500, message: INTERNAL_MESSAGE }, unexpected: true };
-    return { status, body: { code: entry.legacy, message: error.message }, unexpected: false };
+  const known = asAppError(error);
+  if (known) {
+    const entry = ERROR_TABLE[known.kind];
+    const status = known.kind === "UNAUTHORIZED" ? 401 : 200;
+    if (known.kind === "INTERNAL") return { status, body: { code: 500, message: INTERNAL_MESSAGE }, unexpected: true };
+    return { status, body: { code: entry.legacy, message: known.message }, unexpected: false };
   }
   return { status: 200, body: { code: 500, message: INTERNAL_MESSAGE }, unexpected: true };
 }
@@ -39,5 +41,7 @@ export function replyFailure(request: FastifyRequest, reply: FastifyReply, error
   const { status, body, unexpected } = failure(error);
   if (error instanceof RetryLater) reply.header("retry-after", String(error.retryAfterSeconds));
   if (unexpected) request.log.error({ err: error }, "legacy route failed");
+  // Answered as 参数错误, but a value the schemas let through to the database is worth knowing about.
+  else if (isDataException(error)) request.log.warn({ err: error }, "legacy input refused by the database");
   return reply.code(status).send(body);
 }

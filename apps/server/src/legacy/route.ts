@@ -24,6 +24,8 @@ export interface LegacyRoute {
   public: boolean;
   /** The result is the response body itself, not the envelope's `data` (GET /auth/ping). */
   raw: boolean;
+  /** The body's shape as bound (its keys are the fields a client may send). */
+  bind: z.ZodType;
   /** Binds and runs the request; returns the envelope's `data` (undefined: omitted). */
   run(env: RouteEnv, body: unknown, caller: Caller | undefined): Promise<unknown>;
 }
@@ -91,6 +93,7 @@ export function route<B extends z.ZodType, R extends z.ZodType = B>(
     path: def.path,
     public: false,
     raw: def.raw ?? false,
+    bind: def.bind,
     async run(env, body, caller) {
       if (!caller) throw new Error(`${def.path}: authenticated route reached without a caller`);
       return def.handle(env, prepare(body, caller), caller);
@@ -108,6 +111,7 @@ export function publicRoute<B extends z.ZodType, R extends z.ZodType = B>(
     path: def.path,
     public: true,
     raw: def.raw ?? false,
+    bind: def.bind,
     async run(env, body) {
       return def.handle(env, prepare(body, undefined));
     },

@@ -78,15 +78,20 @@ async function store(part: MultipartFile, dir: string): Promise<StoredFile> {
   };
 }
 
-/** Multipart failures in legacy terms: a file over the limit is a business error, any other malformed upload 400 参数错误. */
+/**
+ * Multipart failures in legacy terms: a file over the limit is a business error; a failure of the
+ * server's own storage (a system call: disk full, permissions) stays an internal error; anything
+ * else is the request's fault (a body cut short, a malformed part, a missing boundary, a client
+ * gone mid-upload) and is 400 参数错误.
+ */
 function uploadError(error: unknown, maxBytes: number): unknown {
   const code = (error as { code?: unknown } | null)?.code;
   if (code === "FST_REQ_FILE_TOO_LARGE") {
     const limit = maxBytes >= 1024 * 1024 ? `${Math.floor(maxBytes / (1024 * 1024))} MB` : `${Math.max(1, Math.floor(maxBytes / 1024))} KB`;
     return new AppError("PAYLOAD_TOO_LARGE", `文件过大（最多 ${limit}）`);
   }
-  if (typeof code === "string" && code.startsWith("FST_") && code !== "FST_MP_PREMATURE_CLOSE") return new BindError();
-  return error;
+  const storage = typeof (error as { syscall?: unknown } | null)?.syscall === "string";
+  return storage ? error : new BindError();
 }
 
 /**

@@ -3,6 +3,7 @@ import type { Duplex } from "node:stream";
 import { users } from "@omnilink/db";
 import {
   AppError,
+  asAppError,
   BAD_PARAMS_MESSAGE,
   ERROR_TABLE,
   createRateLimiter,
@@ -180,10 +181,11 @@ export function createLegacySocketServer(domain: DomainContext, log: FastifyBase
       if (!input.success) throw new AppError("BAD_REQUEST", BAD_PARAMS_MESSAGE);
       await sendMessage(domain, userId, input.data);
     } catch (error) {
-      const known = error instanceof AppError && error.kind !== "INTERNAL";
+      const mapped = asAppError(error);
+      const known = mapped && mapped.kind !== "INTERNAL" ? mapped : undefined;
       if (!known) log.error({ err: error, userId }, "legacy send failed");
       const payload = JSON.stringify(
-        known ? errorFrame(ERROR_TABLE[error.kind].legacy, error.message) : errorFrame(500, INTERNAL_MESSAGE),
+        known ? errorFrame(ERROR_TABLE[known.kind].legacy, known.message) : errorFrame(500, INTERNAL_MESSAGE),
       );
       for (const peer of connections.get(userId) ?? []) if (peer.readyState === peer.OPEN) peer.send(payload);
     }

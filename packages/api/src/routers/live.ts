@@ -1,6 +1,5 @@
-import { userStream, whenExpired } from "@omnilink/domain";
+import { liveEventsInput, userStream, whenExpired } from "@omnilink/domain";
 import { TRPCError, tracked } from "@trpc/server";
-import { z } from "zod";
 import { protectedProcedure, router } from "../trpc.js";
 
 export const liveRouter = router({
@@ -14,7 +13,7 @@ export const liveRouter = router({
    * expires: a socket must not keep listening on a token that would no longer be accepted.
    */
   events: protectedProcedure
-    .input(z.object({ lastEventId: z.string().regex(/^\d+$/).nullish() }).optional())
+    .input(liveEventsInput)
     .subscription(async function* ({ ctx, input, signal }) {
       const { socket } = ctx;
       if (socket && socket.subscriptions >= socket.maxSubscriptions) {

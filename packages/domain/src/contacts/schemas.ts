@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { publicIdText, storableText } from "../text.js";
 
 /**
  * Inputs of the contacts module, validated by every transport before the domain is called.
@@ -6,10 +7,10 @@ import { z } from "zod";
  * `export *`, where two modules exporting the same name is a compile error.
  */
 
-/** Public ids fit the 20-character column; empty or longer is never valid (legacy: 参数错误). */
-const id = z.string().trim().min(1, "参数错误").max(20, "参数错误");
+/** A public id: empty, longer than the 20-character column or not printable ASCII is never valid (legacy: 参数错误). */
+const id = publicIdText();
 /** contact_apply.message is varchar(100); the legacy server answered 500 beyond it. */
-const applyMessage = z.string().trim().max(100, "申请留言最多 100 个字符").default("");
+const applyMessage = storableText(100, { trim: true, tooLong: "申请留言最多 100 个字符" }).default("");
 
 /** `/contact/applyContact`: a user id (friend request) or a G… id (join request). */
 export const applyContactInput = z.object({ contactId: id, message: applyMessage });

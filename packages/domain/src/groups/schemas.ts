@@ -1,12 +1,13 @@
 import { z } from "zod";
+import { idList, publicIdText, storableText } from "../text.js";
 
-/** Public ids (U…, G…, A…) fit in 20 characters (the column width); longer is never valid. */
-const id = z.string().trim().min(1, "参数错误").max(20, "参数错误");
-/** Lists may carry empty strings (the legacy server dropped them), so only the width is checked. */
-const listedId = z.string().trim().max(20, "参数错误");
+/** Public ids (U…, G…, A…): printable ASCII, at most 20 characters (the column width). */
+const id = publicIdText();
+/** Member lists may carry empty strings (the legacy server dropped them); at most MAX_LISTED_IDS ids. */
+const memberIds = idList();
 
-const groupName = z.string().trim().min(1, "群名称不能为空").max(20, "群名称最多 20 个字符");
-const notice = z.string().trim().max(500, "群公告最多 500 个字符");
+const groupName = storableText(20, { trim: true, min: 1, tooShort: "群名称不能为空", tooLong: "群名称最多 20 个字符" });
+const notice = storableText(500, { trim: true, tooLong: "群公告最多 500 个字符" });
 const addMode = z.union([z.literal(0), z.literal(1)]);
 
 export const groupIdInput = z.object({ groupId: id });
@@ -15,7 +16,7 @@ export type GroupIdInput = z.infer<typeof groupIdInput>;
 export const createGroupInput = z.object({
   name: groupName,
   notice: notice.optional(),
-  memberIds: z.array(listedId),
+  memberIds,
   addMode: addMode.optional(),
 });
 export type CreateGroupInput = z.infer<typeof createGroupInput>;
@@ -24,20 +25,20 @@ export const updateGroupInput = z.object({
   groupId: id,
   name: groupName.optional(),
   notice: notice.optional(),
-  avatar: z.string().trim().min(1, "头像不能为空").max(255, "头像地址过长").optional(),
+  avatar: storableText(255, { trim: true, min: 1, tooShort: "头像不能为空", tooLong: "头像地址过长" }).optional(),
   addMode: addMode.optional(),
 });
 export type UpdateGroupInput = z.infer<typeof updateGroupInput>;
 
 export const inviteMembersInput = z.object({
   groupId: id,
-  memberIds: z.array(listedId).min(1, "参数错误"),
+  memberIds: memberIds.min(1, "参数错误"),
 });
 export type InviteMembersInput = z.infer<typeof inviteMembersInput>;
 
 export const applyToJoinInput = z.object({
   groupId: id,
-  message: z.string().trim().max(100, "申请留言最多 100 个字符").default(""),
+  message: storableText(100, { trim: true, tooLong: "申请留言最多 100 个字符" }).default(""),
 });
 export type ApplyToJoinInput = z.input<typeof applyToJoinInput>;
 
@@ -47,7 +48,7 @@ export type JoinDecisionInput = z.infer<typeof joinDecisionInput>;
 
 export const removeMembersInput = z.object({
   groupId: id,
-  memberIds: z.array(listedId).min(1, "参数错误"),
+  memberIds: memberIds.min(1, "参数错误"),
 });
 export type RemoveMembersInput = z.infer<typeof removeMembersInput>;
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isStorableText, publicIdText, storableText } from "../text.js";
+import { MAX_CONTENT_UNITS, optionalIdText, publicIdText, storableText } from "../text.js";
 
 const id = publicIdText();
 
@@ -9,7 +9,7 @@ export const sendMessageInput = z.object({
   /** 0 text, 1 voice/image, 2 file, 3 call. */
   type: z.number().int().min(0).max(3).default(0),
   /** Its size in bytes is bounded by Limits.maxMessageBytes (checked by sendMessage). */
-  content: storableText().default(""),
+  content: storableText(MAX_CONTENT_UNITS).default(""),
   url: storableText(1024).default(""),
   fileType: storableText(255).default(""),
   fileName: storableText(255).default(""),
@@ -17,9 +17,9 @@ export const sendMessageInput = z.object({
   mentionedUserIds: z.array(publicIdText()).max(200).default([]),
   mentionAll: z.boolean().default(false),
   /** Sender-chosen id: a retry with the same one returns the original message. */
-  clientMsgId: z.string().trim().min(1).max(64).refine(isStorableText, "参数错误").optional(),
+  clientMsgId: storableText(64, { trim: true, min: 1 }).optional(),
   /** Legacy private path: when set it must be the sender's session with the peer. */
-  sessionId: storableText(20).default(""),
+  sessionId: optionalIdText().default(""),
 });
 export type SendMessageInput = z.infer<typeof sendMessageInput>;
 

@@ -1,4 +1,4 @@
-import { badRequest, getProfile, login, loginInput, register, registerInput } from "@omnilink/domain";
+import { badRequest, getProfile, login, loginInput, publicIdText, register, registerInput } from "@omnilink/domain";
 import { z } from "zod";
 import { publicRoute, route, str, type LegacyRoute } from "../route.js";
 import { toLoginData, toUserInfo } from "../shapes/users.js";
@@ -35,7 +35,7 @@ export const authRoutes: LegacyRoute[] = [
   route({
     path: "/user/internal/getUserInfo",
     bind: z.object({ uuid: str }),
-    rules: z.object({ uuid: z.string().trim().min(1, "uuid is required") }),
+    rules: z.object({ uuid: publicIdText("uuid is required") }),
     handle: async (env, input) => {
       const profile = await getProfile(env.domain, input.uuid);
       // getProfile answers "no such user" with undefined; legacy-contract §2.4 says 400 用户不存在.
