@@ -150,6 +150,20 @@ describe("failure isolation", () => {
   });
 });
 
+describe("what a message row holds", () => {
+  it("stores every field the send gave, as the caller and a later read see it; mentions only in groups", async () => {
+    const { owner, members, groupId } = await groupWith(t.ctx, 2);
+    const extra = { type: 2, url: "/static/files/a.png", fileType: "image/png", fileName: "a 图.png", fileSize: "12", mentionedUserIds: [members[0]!, members[1]!], mentionAll: true, clientMsgId: "c-1" };
+    const { message } = await send(t.ctx, owner, groupId, "看 😀 'quote' \"dq\" \\ back", extra);
+    const [row] = await t.ctx.db.select().from(messages).where(eq(messages.uuid, message.uuid));
+    expect(row).toMatchObject({ ...extra, content: "看 😀 'quote' \"dq\" \\ back", seq: 1, sendId: owner, receiveId: groupId, id: message.id });
+    expect(message).toMatchObject({ ...extra, content: row?.content, createdAt: row?.createdAt });
+    const { a, b } = await friendsWithSessions(t.ctx);
+    const direct = await send(t.ctx, a, b, "hi", { mentionedUserIds: [b], mentionAll: true });
+    expect(direct.message).toMatchObject({ mentionedUserIds: [], mentionAll: false, clientMsgId: null });
+  });
+});
+
 describe("commits across conversations", () => {
   it("sends to many conversations share transactions; each conversation stays dense and in order, each refusal and failure its own", async () => {
     const groups = [];

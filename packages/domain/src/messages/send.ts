@@ -1,11 +1,10 @@
-import { isDataException, sqlState, messages, sessions, conversations, type Tx } from "@omnilink/db";
-import { sql } from "drizzle-orm";
+import { isDataException, queryRows, sqlState, messages, sessions, conversations, type Tx } from "@omnilink/db";
+import { getTableColumns, sql } from "drizzle-orm";
 import type { DomainContext } from "../context.js";
 import { AppError, badRequest } from "../errors.js";
 import { isGroupId, newId, privateConversationId } from "../ids.js";
 import type { MessageView } from "../realtime/events.js";
 import { transact, type Outbox } from "../realtime/outbox.js";
-import { messageViewColumns } from "../realtime/stream-queries.js";
 import { admit, admitNew, clientKey, type Admission, type PendingSend, type Sender } from "./admission.js";
 import { previewOf } from "./preview.js";
 import type { SendMessageInput } from "./schemas.js";
@@ -211,8 +210,11 @@ function decide(ctx: DomainContext, conversationId: string, batch: Queued[], adm
   return accepted;
 }
 
+/** A message as written: everything but what the database assigns (stream id, time). */
+type NewMessage = Omit<MessageView, "id" | "createdAt">;
+
 /** The one builder of a message row, for group and private messages. */
-function messageRow(conversationId: string, seq: number, p: PendingSend, sender: Sender): typeof messages.$inferInsert {
+function messageRow(conversationId: string, seq: number, p: PendingSend, sender: Sender): NewMessage {
   const { input } = p;
   const group = isGroupId(conversationId);
   return {
@@ -237,6 +239,37 @@ function messageRow(conversationId: string, seq: number, p: PendingSend, sender:
   };
 }
 
+/** The columns a send writes, in one order; the rest (id, tx, created_at, status) are the database's. */
+const WRITTEN = [
+  "uuid", "conversationId", "seq", "sessionId", "type", "content", "url", "sendId", "sendName", "sendAvatar",
+  "receiveId", "fileType", "fileName", "fileSize", "mentionedUserIds", "mentionAll", "clientMsgId",
+] as const satisfies ReadonlyArray<keyof NewMessage>;
+// Compile-time check: every field of NewMessage is written.
+const everyFieldWritten: Exclude<keyof NewMessage, (typeof WRITTEN)[number]> extends never ? true : never = true;
+void everyFieldWritten;
+
+const messageColumns = getTableColumns(messages);
+const writtenNames = sql.join(WRITTEN.map((k) => sql.identifier(messageColumns[k].name)), sql`, `);
+/** The record type jsonb_to_recordset reads the rows as: each column with its own SQL type. */
+const writtenRecord = sql.raw(WRITTEN.map((k) => `"${messageColumns[k].name}" ${messageColumns[k].getSQLType()}`).join(", "));
+
+/**
+ * One INSERT of every message of the batch, the rows going in as one jsonb parameter: a few
+ * hundred rows cost one parameter to bind instead of thousands, and no per-value query building.
+ * Returns each row's stream id and time by uuid.
+ */
+async function insertMessages(tx: Tx, values: NewMessage[]): Promise<Map<string, { id: number; createdAt: Date }>> {
+  const records = values.map((v) => Object.fromEntries(WRITTEN.map((k) => [messageColumns[k].name, v[k]])));
+  const rows = await queryRows<{ id: number | string; uuid: string; created_ms: number | string }>(
+    tx,
+    sql`
+      insert into ${messages} (${writtenNames})
+      select ${writtenNames} from jsonb_to_recordset(${JSON.stringify(records)}::jsonb) as v(${writtenRecord})
+      returning ${messages.id} as id, ${messages.uuid} as uuid, extract(epoch from ${messages.createdAt}) * 1000 as created_ms`,
+  );
+  return new Map(rows.map((r) => [r.uuid, { id: Number(r.id), createdAt: new Date(Number(r.created_ms)) }]));
+}
+
 /**
  * Three statements whatever the number of sends and conversations: the conversations (seq and
  * preview), the senders' read positions, the messages. Queues each caller's answer in `settled`.
@@ -253,10 +286,12 @@ async function persist(
   // Per conversation, its last message; per (conversation, sender), the sender's last seq there.
   const heads = new Map(values.map((v) => [v.conversationId, v]));
   const readUpTo = new Map(values.map((v) => [`${v.conversationId}\u0000${v.sendId}`, { cid: v.conversationId, uid: v.sendId, seq: v.seq }]));
-  const bumps = [...heads.values()].map((v) => ({ id: v.conversationId, seq: v.seq, preview: previewOf(v.type ?? 0, v.content ?? ""), uuid: v.uuid }));
+  const bumps = [...heads.values()].map((v) => ({ id: v.conversationId, seq: v.seq, preview: previewOf(v.type, v.content), uuid: v.uuid }));
   // One statement for the conversations' seqs and previews and the senders' read positions (their
   // sessions reappear if they had hidden them), sent together with the insert: one round trip.
-  const bump = tx.execute(sql`
+  const bump = queryRows(
+    tx,
+    sql`
     with bumped as (
       update ${conversations}
       set ${sql.identifier(conversations.lastSeq.name)} = v.seq,
@@ -272,16 +307,18 @@ async function persist(
         ${sql.identifier(sessions.hiddenSeq.name)} = null,
         ${sql.identifier(sessions.updatedAt.name)} = now()
     from jsonb_to_recordset(${JSON.stringify([...readUpTo.values()])}::jsonb) as r(cid text, uid text, seq bigint)
-    where ${sessions.conversationId} = r.cid and ${sessions.sendId} = r.uid`);
-  const [, rows] = await Promise.all([bump, tx.insert(messages).values(values).returning(messageViewColumns)]);
-  const byUuid = new Map(rows.map((r) => [r.uuid, r]));
-  values.forEach((v, i) => {
-    const message = byUuid.get(v.uuid ?? "");
+    where ${sessions.conversationId} = r.cid and ${sessions.sendId} = r.uid`,
+  );
+  const [, stored] = await Promise.all([bump, insertMessages(tx, values)]);
+  const messagesInOrder = values.map((v, i): MessageView => {
+    const row = stored.get(v.uuid);
     const a = owners[i];
-    if (!message || !a) throw new Error("message insert returned fewer rows than it was given");
+    if (!row || !a) throw new Error("message insert returned fewer rows than it was given");
+    const message = { ...v, ...row };
     settled.push(() => a.pending.resolve({ message, duplicate: false }));
     for (const twin of a.twins) settled.push(() => twin.resolve({ message, duplicate: true }));
+    return message;
   });
   // Publication follows each conversation's order (values are in seq order per conversation).
-  for (const v of values) outbox.message(byUuid.get(v.uuid ?? "") as MessageView);
+  for (const message of messagesInOrder) outbox.message(message);
 }
