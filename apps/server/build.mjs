@@ -12,8 +12,10 @@ rmSync(outdir, { recursive: true, force: true });
 
 /**
  * Bare imports resolve from node_modules at run time, except the workspace's own packages. The
- * bundle resolves them from apps/server/dist, so an import must find there the same file it finds
- * beside its source (a version nested under packages/x/node_modules would not be found).
+ * bundle resolves them from apps/server/dist, so an import stays external only when it finds
+ * there the same file it finds beside its source; a version nested under packages/x/node_modules
+ * (e.g. the domain's p-limit, newer than the one eslint hoists) is bundled instead, from where its
+ * importer found it.
  */
 const nodeModulesExternal = {
   name: "node-modules-external",
@@ -23,10 +25,8 @@ const nodeModulesExternal = {
       if (args.path.startsWith("node:")) return { path: args.path, external: true };
       const probe = (resolveDir) => b.resolve(args.path, { kind: args.kind, resolveDir, pluginData: "probe" });
       const [here, there] = await Promise.all([probe(args.resolveDir), probe(serverDir)]);
-      if (here.path !== there.path) {
-        return { errors: [{ text: `${args.path} resolves to ${here.path} from ${args.importer} but to ${there.path || "nothing"} from apps/server` }] };
-      }
-      return { path: args.path, external: true };
+      if (here.errors.length > 0) return { errors: here.errors };
+      return here.path === there.path ? { path: args.path, external: true } : { path: here.path };
     });
   },
 };

@@ -1,4 +1,4 @@
-import { createGroup, openSession, register, setMemberMuted, removeMembers, applyContact, approveApply, type DomainContext } from "@omnilink/domain";
+import { DEFAULT_LIMITS, createGroup, openSession, register, setMemberMuted, removeMembers, applyContact, approveApply, type DomainContext } from "@omnilink/domain";
 import { describe, expect, it } from "vitest";
 import { anyString, matching, pause, startIsolatedServer, useTestServer } from "./helpers.js";
 import { handshakeStatus, openLegacySocket } from "./wss-client.js";
@@ -167,7 +167,11 @@ describe("legacy /wss liveness (legacy-contract D3)", () => {
 
 describe("slow readers", () => {
   it("closes a socket that stops reading once its unsent data passes the cap, and the others keep going", { timeout: 90_000 }, async () => {
-    await using capped = await startIsolatedServer({ maxSocketBufferBytes: 2 * 1024 * 1024 });
+    // The group's send budget is not under test: the owner sends as fast as the server takes it.
+    await using capped = await startIsolatedServer({
+      maxSocketBufferBytes: 2 * 1024 * 1024,
+      limits: { ...DEFAULT_LIMITS, groupSendBurst: 1000, groupSendPerSecond: 1000, groupSendMemberShare: 1 },
+    });
     const d = capped.domain;
     const [owner, slow, fast] = [await user("owner", d), await user("slow", d), await user("fast", d)];
     const g = await createGroup(d, owner.uuid, { name: "firehose", memberIds: [slow.uuid, fast.uuid] });
