@@ -175,11 +175,15 @@ describe("commits across conversations", () => {
     const calls = groups.flatMap(({ owner, members, groupId }) =>
       Array.from({ length: 6 }, (_, i) => ({ groupId, i, p: send(t.ctx, [owner, ...members][i % 3]!, groupId, `${groupId}:${i}`) })),
     );
-    const refused = groups.slice(0, 4).map(({ groupId }) => send(t.ctx, stranger, groupId, "no"));
-    const poisoned = sendMessage(t.ctx, groups[5]!.owner, { ...sendMessageInput.parse({ receiveId: groups[5]!.groupId, content: "ok" }), content: "bad \u0000" });
+    // Handlers attached at once: these settle in any order while the others are awaited.
+    const refused = groups.slice(0, 4).map(({ groupId }) => rejectionOf(send(t.ctx, stranger, groupId, "no")));
+    const poisoned = expectAppError(
+      sendMessage(t.ctx, groups[5]!.owner, { ...sendMessageInput.parse({ receiveId: groups[5]!.groupId, content: "ok" }), content: "bad \u0000" }),
+      "BAD_REQUEST",
+    );
     const direct = send(t.ctx, a, b, "first private message");
-    for (const r of refused) expect((await rejectionOf(r)).message).toBe("非群成员，无法发送消息");
-    await expectAppError(poisoned, "BAD_REQUEST");
+    for (const r of refused) expect((await r).message).toBe("非群成员，无法发送消息");
+    await poisoned;
     const results = await Promise.all(calls.map((c) => c.p));
     for (const { groupId } of groups) {
       const mine = results.filter((r) => r.message.conversationId === groupId);
