@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
+import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import { createDb, MIGRATIONS_FOLDER } from "@omnilink/db";
 import { withDatabase } from "@omnilink/db/testing";
 import { drizzle } from "drizzle-orm/pglite";
@@ -93,7 +94,7 @@ export class BenchDatabase {
       return fn(this.admin);
     }
     if (this.serverRunning) throw new Error("PGlite is owned by the server process: stop it before touching the database");
-    const sql = pgliteSql(new PGlite(this.pgliteDir));
+    const sql = pgliteSql(new PGlite({ dataDir: this.pgliteDir, extensions: { pg_trgm } }));
     try {
       return await fn(sql);
     } finally {
@@ -243,7 +244,7 @@ export async function openBaselineSql(db: BenchDatabase): Promise<{ sql: Sql; co
   }
   const dir = join(db.workDir, "baseline-pglite");
   mkdirSync(dir, { recursive: true });
-  const client = new PGlite(dir);
+  const client = new PGlite({ dataDir: dir, extensions: { pg_trgm } });
   await migrate(drizzle(client), { migrationsFolder: MIGRATIONS_FOLDER });
   const sql = pgliteSql(client);
   await createBaselineTable(sql);

@@ -30,6 +30,8 @@ const envSchema = z.object({
   WS_PING_MS: z.coerce.number().int().positive().default(25_000),
   // WebSocket limits: what one socket, one user or one group member may ask of a node.
   GROUP_SEND_MEMBER_SHARE: z.coerce.number().gt(0).max(1).default(0.25),
+  MAX_GROUP_ADMINS: z.coerce.number().int().min(0).max(500).default(10),
+  RECALL_WINDOW_MS: z.coerce.number().int().min(0).default(120_000),
   TRPC_WS_MAX_SUBSCRIPTIONS: z.coerce.number().int().positive().default(10),
   TRPC_WS_AUTH_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   WSS_FRAME_BURST: z.coerce.number().int().positive().default(50),
@@ -152,6 +154,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       groupSendBurst: e.GROUP_SEND_BURST,
       groupSendPerSecond: e.GROUP_SEND_PER_SECOND,
       groupSendMemberShare: e.GROUP_SEND_MEMBER_SHARE,
+      maxGroupAdmins: e.MAX_GROUP_ADMINS,
+      recallWindowMs: e.RECALL_WINDOW_MS,
       maxSubscriberQueue: e.MAX_SUBSCRIBER_QUEUE,
       hashConcurrency: e.HASH_CONCURRENCY,
       hashQueue: e.HASH_QUEUE,

@@ -1,4 +1,4 @@
-import { ACTIVE_MEMBER_STATUSES, ContactStatus, ContactType, contacts, groups, GroupStatus, UserStatus } from "@omnilink/db";
+import { ACTIVE_MEMBER_STATUSES, ContactStatus, ContactType, contacts, groups, GroupStatus, MemberRole, UserStatus } from "@omnilink/db";
 import { and, eq, inArray } from "drizzle-orm";
 import { forbidden, type AppError } from "./errors.js";
 
@@ -36,6 +36,23 @@ export const mayReadGroup = isActiveMembership;
 export const maySendToGroup = (status: Status): boolean => status === ContactStatus.normal;
 
 export const isMuted = (status: Status): boolean => status === ContactStatus.muted;
+
+/** A membership row whose role is admin (whether it still counts depends on its status). */
+export const hasAdminRole = (role: Status): boolean => role === MemberRole.admin;
+
+/** An active member appointed admin by the owner. */
+export const isGroupAdmin = (membership: { status: number; role: number } | null | undefined): boolean =>
+  !!membership && isActiveMembership(membership.status) && hasAdminRole(membership.role);
+
+/**
+ * The owner or an active admin: may decide join requests, remove and mute ordinary members, edit
+ * the group, switch mute-all, recall anyone's message and mention everyone.
+ */
+export const isGroupManager = (
+  group: { ownerId: string } | null | undefined,
+  userId: string,
+  membership: { status: number; role: number } | null | undefined,
+): boolean => isGroupOwner(group, userId) || isGroupAdmin(membership);
 
 /** My friend row towards someone says we are friends. */
 export const isFriend = (status: Status): boolean => status === ContactStatus.normal;

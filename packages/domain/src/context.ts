@@ -26,6 +26,10 @@ export interface Limits {
   groupSendPerSecond: number;
   /** The part (0–1] of that rate one member may use, so that one member cannot silence a group. */
   groupSendMemberShare: number;
+  /** Most admins a group may have (the owner not counted). */
+  maxGroupAdmins: number;
+  /** How long after sending a member may recall their own message, in milliseconds. */
+  recallWindowMs: number;
   /** Items a subscriber may have waiting before it is disconnected as too slow. */
   maxSubscriberQueue: number;
   /** Password hashes run at once, and how many may wait for a slot (the rest are refused at once). */
@@ -39,6 +43,8 @@ export const DEFAULT_LIMITS: Limits = {
   groupSendBurst: 200,
   groupSendPerSecond: 100,
   groupSendMemberShare: 0.25,
+  maxGroupAdmins: 10,
+  recallWindowMs: 2 * 60 * 1000,
   maxSubscriberQueue: 5000,
   hashConcurrency: Math.min(4, availableParallelism()),
   hashQueue: 16,

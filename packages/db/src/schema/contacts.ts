@@ -21,6 +21,12 @@ export const ContactStatus = {
   dismissed: 8,
 } as const;
 
+/**
+ * A member's role in a group (`user_contact.role`, group rows only; friend rows keep 0). The owner
+ * is `group_info.owner_id`, not a role: an owner's own row keeps whatever role it has.
+ */
+export const MemberRole = { member: 0, admin: 1 } as const;
+
 /** Group-membership statuses that still count as a member (receives messages, counted in member_cnt). */
 export const ACTIVE_MEMBER_STATUSES = [ContactStatus.normal, ContactStatus.muted] as const;
 
@@ -36,6 +42,8 @@ export const contacts = pgTable(
     contactId: publicId("contact_id").notNull(),
     contactType: smallint("contact_type").notNull(),
     status: smallint("status").notNull().default(0),
+    /** MemberRole, for group memberships. */
+    role: smallint("role").notNull().default(MemberRole.member),
     createdAt: createdAt(),
     updatedAt: ts("updated_at").notNull().defaultNow(),
   },
@@ -44,6 +52,7 @@ export const contacts = pgTable(
     index("user_contact_contact_type_status_idx").on(t.contactId, t.contactType, t.status),
     check("user_contact_type_check", sql`${t.contactType} in (0, 1)`),
     check("user_contact_status_check", sql`${t.status} between 0 and 8`),
+    check("user_contact_role_check", sql`${t.role} in (0, 1)`),
   ],
 );
 

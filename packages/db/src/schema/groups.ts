@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, check, index, integer, pgTable, smallint, varchar } from "drizzle-orm/pg-core";
+import { bigint, boolean, check, index, integer, pgTable, smallint, varchar } from "drizzle-orm/pg-core";
 import { createdAt, DEFAULT_AVATAR, publicId, ts } from "./columns.js";
 import { users } from "./users.js";
 
@@ -21,6 +21,8 @@ export const groups = pgTable(
     addMode: smallint("add_mode").notNull().default(AddMode.direct),
     avatar: varchar("avatar", { length: 255 }).notNull().default(DEFAULT_AVATAR),
     status: smallint("status").notNull().default(GroupStatus.normal),
+    /** Mute all: while true only the owner and admins may send. */
+    muteAll: boolean("mute_all").notNull().default(false),
     createdAt: createdAt(),
     updatedAt: ts("updated_at").notNull().defaultNow(),
   },

@@ -11,7 +11,7 @@ import {
   unique,
   varchar,
 } from "drizzle-orm/pg-core";
-import { createdAt, publicId, seqColumn, writerTx } from "./columns.js";
+import { createdAt, publicId, seqColumn, ts, writerTx } from "./columns.js";
 import { conversations } from "./conversations.js";
 import { users } from "./users.js";
 
@@ -55,6 +55,12 @@ export const messages = pgTable(
     mentionedUserIds: text("mentioned_user_ids").array().notNull().default(sql`'{}'::text[]`),
     mentionAll: boolean("mention_all").notNull().default(false),
     status: smallint("status").notNull().default(1),
+    /**
+     * Set when the message was recalled: its content, url, file fields and mentions are erased in
+     * the same update, and every read path shows a marker in its place.
+     */
+    recalledAt: ts("recalled_at"),
+    recalledBy: publicId("recalled_by"),
     /** Sender-chosen id that makes a retried send return the original message. */
     clientMsgId: varchar("client_msg_id", { length: 64 }),
     createdAt: createdAt(),
@@ -69,6 +75,12 @@ export const messages = pgTable(
     index("message_conversation_id_id_idx").on(t.conversationId, t.id),
     // A tick finds the rows committed since the previous one from their writing transactions.
     index("message_tx_idx").on(t.tx),
+    // Unread mentions: only messages that mention someone, by conversation and seq.
+    index("message_mention_idx")
+      .on(t.conversationId, t.seq)
+      .where(sql`${t.mentionAll} or cardinality(${t.mentionedUserIds}) > 0`),
+    // Search: trigrams of the text (pg_trgm, created by the migration), for ILIKE '%…%'.
+    index("message_content_trgm_idx").using("gin", sql`${t.content} gin_trgm_ops`),
     check("message_seq_check", sql`${t.seq} > 0`),
     check("message_type_check", sql`${t.type} between 0 and 3`),
   ],
