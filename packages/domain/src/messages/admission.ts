@@ -1,6 +1,6 @@
 import { ContactType, contacts, conversations, groups, messages, queryRows, sessions, users, type Tx } from "@omnilink/db";
 import { sql } from "drizzle-orm";
-import { isNormalGroup, isUsableAccount, maySendToGroup, privateRefusal } from "../access.js";
+import { isGroupManager, isNormalGroup, isUsableAccount, maySendToGroup, privateRefusal } from "../access.js";
 import { type AppError, badRequest, forbidden, notFound } from "../errors.js";
 import { isGroupId } from "../ids.js";
 import type { MessageView } from "../realtime/events.js";
@@ -120,28 +120,38 @@ export async function admitNew(tx: Tx, id: string, batch: PendingSend[]): Promis
 interface GroupSenderRow {
   gid: string;
   group_status: number | null;
+  owner_id: string | null;
+  mute_all: boolean | null;
   uuid: string | null;
   name: string | null;
   username: string | null;
   avatar: string | null;
   member_status: number | null;
+  member_role: number | null;
 }
 
-/** For every (group, sender) of the batch: the group's status and the sender's account and membership. */
+/** For every (group, sender) of the batch: the group's status, owner and mute-all, the sender's account and membership. */
 async function readGroupSenders(tx: Tx, ids: string[], batches: Map<string, PendingSend[]>): Promise<GroupSenderRow[]> {
   const pairs = ids.filter(isGroupId).flatMap((gid) => [...new Set((batches.get(gid) ?? []).map((p) => p.senderId))].map((uid) => ({ gid, uid })));
   if (pairs.length === 0) return [];
   return queryRows<GroupSenderRow>(
     tx,
     sql`
-      select p.gid, ${groups.status} as group_status, ${users.uuid} as uuid, ${users.nickname} as name,
-             ${users.username} as username, ${users.avatar} as avatar, ${contacts.status} as member_status
+      select p.gid, ${groups.status} as group_status, ${groups.ownerId} as owner_id, ${groups.muteAll} as mute_all, ${users.uuid} as uuid, ${users.nickname} as name,
+             ${users.username} as username, ${users.avatar} as avatar, ${contacts.status} as member_status,
+             ${contacts.role} as member_role
       from ${records(pairs)} as p(gid text, uid text)
       left join ${groups} on ${groups.uuid} = p.gid
       left join ${users} on ${users.uuid} = p.uid
       left join ${contacts} on ${contacts.userId} = p.uid and ${contacts.contactId} = p.gid and ${contacts.contactType} = ${ContactType.group}`,
   );
 }
+
+/** Refusals of group sends beyond the legacy ones (their texts are ours: the old server had neither rule). */
+export const GroupSendErrors = {
+  mutedAll: () => forbidden("全员禁言中，仅群主和管理员可以发言"),
+  mentionAllNotManager: () => forbidden("只有群主和管理员可以@所有人"),
+};
 
 function groupVerdicts(groupId: string, batch: PendingSend[], rows: GroupSenderRow[]): Verdict[] {
   const mine = rows.filter((r) => r.gid === groupId);
@@ -153,6 +163,9 @@ function groupVerdicts(groupId: string, batch: PendingSend[], rows: GroupSenderR
     if (row.uuid !== p.senderId) return { ok: false, error: forbidden("用户异常") };
     if (row.member_status === null) return { ok: false, error: forbidden("非群成员，无法发送消息") };
     if (!maySendToGroup(row.member_status)) return { ok: false, error: forbidden("无权发送消息") };
+    const manager = isGroupManager({ ownerId: row.owner_id ?? "" }, p.senderId, { status: row.member_status, role: row.member_role ?? 0 });
+    if (row.mute_all && !manager) return { ok: false, error: GroupSendErrors.mutedAll() };
+    if (p.input.mentionAll && !manager) return { ok: false, error: GroupSendErrors.mentionAllNotManager() };
     return { ok: true, sender: { name: row.name || row.username || "", avatar: row.avatar ?? "", sessionId: "" } };
   });
 }
