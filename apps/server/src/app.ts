@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { createDb, type DbHandle } from "@omnilink/db";
-import { createDomain, createMemoryBus, createRedisBus, createTokenService, type DomainContext } from "@omnilink/domain";
+import { createDomain, createMemoryBus, createRedisBus, createRedisPresenceStore, createTokenService, type DomainContext } from "@omnilink/domain";
 import Fastify, { type FastifyInstance } from "fastify";
 import { registerConsole } from "./console.js";
 import type { Config } from "./env.js";
@@ -56,6 +56,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     if (jwt.source === "generated") app.log.info("generated a JWT secret, kept in the database (shared by every node of it)");
     const bus = config.redisUrl ? await createRedisBus(config.redisUrl, config.redisChannel, app.log) : createMemoryBus();
     stops.push(() => bus.close());
+    // Presence marks live in Redis when there is one (shared by the nodes); else in this node's memory.
+    const presenceStore = config.redisUrl ? await createRedisPresenceStore(config.redisUrl, `${config.redisChannel}:presence:`, app.log) : undefined;
     domain = await createDomain({
       bus,
       db: db.db,
@@ -64,6 +66,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       ...(config.scryptCost ? { scryptCost: config.scryptCost } : {}),
       log: app.log,
       streamPollMs: config.streamPollMs,
+      presence: { ...(presenceStore ? { store: presenceStore } : {}), ...config.presence },
     });
     stops.unshift(() => domain.stop());
 

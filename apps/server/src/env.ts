@@ -38,6 +38,8 @@ const envSchema = z.object({
   WSS_FRAMES_PER_SECOND: z.coerce.number().positive().default(20),
   WSS_MAX_PENDING_FRAMES: z.coerce.number().int().positive().default(64),
   STREAM_POLL_MS: z.coerce.number().int().positive().default(1000),
+  PRESENCE_TTL_MS: z.coerce.number().int().min(1000).default(30_000),
+  PRESENCE_OFFLINE_GRACE_MS: z.coerce.number().int().min(0).default(3000),
   UPLOAD_MAX_BYTES: z.coerce.number().int().positive().default(20 * 1024 * 1024),
   // HTTP-side limits: timeouts, body size, login attempts, password hashing, tRPC batches, upload quota.
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
@@ -112,6 +114,8 @@ export interface Config {
   sockets: SocketLimits;
   /** Safety net: how often each node asks the database for stream items the bus never brought. */
   streamPollMs: number;
+  /** How long a node's presence mark lasts without a heartbeat, and how long a user may be gone before being announced offline. */
+  presence?: { ttlMs: number; offlineGraceMs: number };
   /** Largest file /message/uploadFile accepts. */
   uploadMaxBytes: number;
   http: HttpLimits;
@@ -170,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       legacyMaxPendingFrames: e.WSS_MAX_PENDING_FRAMES,
     },
     streamPollMs: e.STREAM_POLL_MS,
+    presence: { ttlMs: e.PRESENCE_TTL_MS, offlineGraceMs: e.PRESENCE_OFFLINE_GRACE_MS },
     uploadMaxBytes: e.UPLOAD_MAX_BYTES,
     http: {
       bodyLimitBytes: e.BODY_LIMIT_BYTES,

@@ -5,6 +5,7 @@ import type { ScryptCost } from "./auth/password.js";
 import type { TokenService } from "./auth/tokens.js";
 import type { EventBus } from "./realtime/bus.js";
 import type { StreamDispatcher } from "./realtime/dispatcher.js";
+import type { NodePresence } from "./realtime/presence.js";
 import type { Ticker } from "./realtime/ticker.js";
 import type { SendQueue } from "./messages/send.js";
 import type { RateLimiter } from "./messages/rate-limit.js";
@@ -68,5 +69,9 @@ export interface DomainContext {
   rateLimiter: RateLimiter;
   /** This node's group-commit queues, one per conversation with sends in flight. */
   sends: SendQueue;
+  /** Who is connected to this node, and the cluster's view of who is online (see presence.ts). */
+  presence: NodePresence;
+  /** Typing signals per user (key) and conversation (member share), per node. */
+  typingLimiter: RateLimiter;
   log: Logger;
 }

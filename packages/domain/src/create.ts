@@ -7,6 +7,7 @@ import { SendQueue } from "./messages/send.js";
 import { createRateLimiter } from "./messages/rate-limit.js";
 import { createMemoryBus, type EventBus } from "./realtime/bus.js";
 import { StreamDispatcher } from "./realtime/dispatcher.js";
+import { createMemoryPresenceStore, NodePresence, type PresenceStore } from "./realtime/presence.js";
 import { Ticker } from "./realtime/ticker.js";
 
 export interface DomainOptions {
@@ -18,7 +19,22 @@ export interface DomainOptions {
   scryptCost?: ScryptCost;
   /** How often the dispatcher polls the database for items the bus did not deliver. */
   streamPollMs?: number;
+  /**
+   * Presence: where nodes keep who is connected (Redis with several nodes; by default a store of
+   * this node's own), how often a node renews its mark, how long the mark lasts, and how long a
+   * user's last connection may be gone before they are announced offline.
+   */
+  presence?: { store?: PresenceStore; heartbeatMs?: number; ttlMs?: number; offlineGraceMs?: number };
 }
+
+/**
+ * Typing signals a user may send per node: a burst of 10 at 5 a second over all conversations,
+ * of which at most 4 at 2 a second to any one conversation (the member share of the key's bucket).
+ * A client refreshes "typing" every few seconds; this leaves room for a few chats at once.
+ */
+const TYPING_BURST = 10;
+const TYPING_PER_SECOND = 5;
+const TYPING_CONVERSATION_SHARE = 0.4;
 
 const silent: Logger = { info: () => {}, warn: () => {}, error: () => {} };
 
@@ -31,6 +47,16 @@ export async function createDomain(options: DomainOptions): Promise<DomainContex
   await dispatcher.start();
   const ticker = new Ticker(options.db, bus, log);
   ticker.start(options.streamPollMs ?? 1000);
+  const presence = new NodePresence({
+    store: options.presence?.store ?? createMemoryPresenceStore(),
+    bus,
+    tick: () => dispatcher.handedOutTick,
+    log,
+    ...(options.presence?.heartbeatMs ? { heartbeatMs: options.presence.heartbeatMs } : {}),
+    ...(options.presence?.ttlMs ? { ttlMs: options.presence.ttlMs } : {}),
+    ...(options.presence?.offlineGraceMs !== undefined ? { offlineGraceMs: options.presence.offlineGraceMs } : {}),
+  });
+  await presence.start();
   const ctx: DomainContext & { stop(): Promise<void> } = {
     db: options.db,
     tokens: options.tokens,
@@ -42,8 +68,11 @@ export async function createDomain(options: DomainOptions): Promise<DomainContex
     hashing: createHashGate(limits.hashConcurrency, limits.hashQueue),
     rateLimiter: createRateLimiter(limits.groupSendBurst, limits.groupSendPerSecond, limits.groupSendMemberShare),
     sends: new SendQueue(() => ctx),
+    presence,
+    typingLimiter: createRateLimiter(TYPING_BURST, TYPING_PER_SECOND, TYPING_CONVERSATION_SHARE),
     log,
     stop: async () => {
+      await presence.stop();
       await ticker.stop();
       await dispatcher.stop();
     },

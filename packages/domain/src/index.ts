@@ -22,3 +22,6 @@ export * from "./messages/index.js";
 export * from "./groups/index.js";
 export * from "./contacts/index.js";
 export * from "./realtime/redis-bus.js";
+export * from "./realtime/ephemeral.js";
+export * from "./realtime/presence.js";
+export * from "./realtime/typing.js";

@@ -7,6 +7,7 @@ import {
   createGroupInput,
   dismissGroup,
   getGroupInfo,
+  groupPresence,
   groupIdInput,
   inviteMembers,
   inviteMembersInput,
@@ -31,6 +32,8 @@ export const groupsRouter = router({
   create: protectedProcedure.input(createGroupInput).mutation(({ ctx, input }) => createGroup(ctx.domain, ctx.user.uuid, input)),
   info: protectedProcedure.input(groupIdInput).query(({ ctx, input }) => getGroupInfo(ctx.domain, ctx.user.uuid, input.groupId)),
   members: protectedProcedure.input(groupIdInput).query(({ ctx, input }) => listGroupMembers(ctx.domain, ctx.user.uuid, input.groupId)),
+  /** The group's members who are online now (a live connection on some node); members only. */
+  presence: protectedProcedure.input(groupIdInput).query(({ ctx, input }) => groupPresence(ctx.domain, ctx.user.uuid, input.groupId)),
   joined: protectedProcedure.query(({ ctx }) => listJoinedGroups(ctx.domain, ctx.user.uuid)),
   owned: protectedProcedure.query(({ ctx }) => listOwnedGroups(ctx.domain, ctx.user.uuid)),
   invite: protectedProcedure.input(inviteMembersInput).mutation(({ ctx, input }) => inviteMembers(ctx.domain, ctx.user.uuid, input)),

@@ -15,3 +15,4 @@ export * from "./join-decisions.js";
 export * from "./leave-remove.js";
 export * from "./moderation.js";
 export * from "./dismiss.js";
+export * from "./presence.js";

@@ -1,10 +1,15 @@
+import type { BusSignal } from "./ephemeral.js";
 import type { StreamItem } from "./events.js";
 import type { TickInfo } from "./positions.js";
 
-/** What travels between nodes: committed rows (not yet ordered) and the ticks that order them. */
+/**
+ * What travels between nodes: committed rows (not yet ordered) and the ticks that order them;
+ * ephemeral signals (typing, presence), which are never stored.
+ */
 export interface BusMessage {
   items?: StreamItem[];
   ticks?: TickInfo[];
+  signals?: BusSignal[];
 }
 
 export type BusListener = (message: BusMessage) => void;

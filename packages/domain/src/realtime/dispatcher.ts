@@ -2,6 +2,7 @@ import type { Db } from "@omnilink/db";
 import type { Logger } from "../context.js";
 import { isGroupId } from "../ids.js";
 import type { BusMessage, EventBus } from "./bus.js";
+import { TYPING_TTL_MS, type BusSignal, type EphemeralEvent } from "./ephemeral.js";
 import { membershipEffect, type StreamItem } from "./events.js";
 import { endOfTick, positionOf, type TickInfo } from "./positions.js";
 import { latestTick, loadItemsByIds, loadTicks } from "./stream-queries.js";
@@ -9,6 +10,8 @@ import { latestTick, loadItemsByIds, loadTicks } from "./stream-queries.js";
 export interface StreamSink {
   /** Called in stream order, synchronously, for every item this subscriber should hear. */
   push(item: StreamItem): void;
+  /** Ephemeral events (typing, presence); a sink without it hears none. */
+  signal?(event: EphemeralEvent): void;
 }
 
 /** A connected user on this node, as the dispatcher indexes it. */
@@ -34,6 +37,9 @@ export interface DispatcherOptions {
 /** Rows that arrived on the bus but were never ordered by a tick are forgotten after this long. */
 const UNORDERED_TTL_MS = 60_000;
 const RECENT_IDS = 10_000;
+/** Signals waiting for their tick at most; past it the oldest are dropped (they are ephemeral). */
+const MAX_PENDING_SIGNALS = 10_000;
+const RECENT_SIGNALS = 4096;
 
 /**
  * This node's ordered view of the event stream. Committed rows and the ticks that order them
@@ -55,6 +61,12 @@ export class StreamDispatcher {
   private readonly ticks = new Map<number, TickInfo>();
   private readonly byUser = new Map<string, Set<LocalSubscriber>>();
   private readonly byGroup = new Map<string, Set<LocalSubscriber>>();
+  /** Signals whose tick this node has not handed out yet, in arrival order. */
+  private pendingSignals: BusSignal[] = [];
+  /** Signal ids seen lately: a node hears its own publications again from Redis. */
+  private readonly recentSignals = new Set<string>();
+  private readonly recentSignalRing: string[] = [];
+  private recentSignalNext = 0;
   private unsubscribe: (() => void) | undefined;
   private gapTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
@@ -75,6 +87,16 @@ export class StreamDispatcher {
   /** Everything up to this stream position has been handed out. */
   get position(): number {
     return endOfTick(this.tick);
+  }
+
+  /** The last tick handed out completely. */
+  get handedOutTick(): number {
+    return this.tick;
+  }
+
+  /** Whether the user has a subscriber on this node. */
+  hasLocal(userId: string): boolean {
+    return this.byUser.has(userId);
   }
 
   async start(): Promise<void> {
@@ -143,7 +165,64 @@ export class StreamDispatcher {
     const now = Date.now();
     for (const item of message.items ?? []) if (!this.recent.has(item.id)) this.rows.set(item.id, { item, at: now });
     for (const t of message.ticks ?? []) if (t.tick > this.tick) this.ticks.set(t.tick, t);
+    for (const s of message.signals ?? []) this.receiveSignal(s);
     this.drain();
+  }
+
+  private receiveSignal(s: BusSignal): void {
+    if (this.recentSignals.has(s.id)) return;
+    const evicted = this.recentSignalRing[this.recentSignalNext];
+    if (evicted !== undefined) this.recentSignals.delete(evicted);
+    this.recentSignalRing[this.recentSignalNext] = s.id;
+    this.recentSignalNext = (this.recentSignalNext + 1) % RECENT_SIGNALS;
+    this.recentSignals.add(s.id);
+    if (s.after <= this.tick) {
+      this.dispatchSignal(s);
+      return;
+    }
+    this.pendingSignals.push(s);
+    if (this.pendingSignals.length > MAX_PENDING_SIGNALS) this.pendingSignals.splice(0, this.pendingSignals.length - MAX_PENDING_SIGNALS);
+  }
+
+  /** Hands out the waiting signals whose tick has been handed out, in arrival order. */
+  private flushSignals(): void {
+    if (this.pendingSignals.length === 0) return;
+    const ready = this.pendingSignals.filter((s) => s.after <= this.tick);
+    if (ready.length === 0) return;
+    this.pendingSignals = this.pendingSignals.filter((s) => s.after > this.tick);
+    for (const s of ready) this.dispatchSignal(s);
+  }
+
+  /**
+   * The audience of a signal, decided here from this node's membership view (as of the signal's
+   * tick or later), never from the sender's node: typing goes to the group's other local members
+   * or to the private peer; a presence change to the local members of the groups it names.
+   */
+  private dispatchSignal(s: BusSignal): void {
+    const targets = new Set<LocalSubscriber>();
+    let event: EphemeralEvent;
+    if (s.kind === "typing") {
+      const group = isGroupId(s.to);
+      event = { kind: "typing", groupId: group ? s.to : null, userId: s.from, typing: s.typing, ttlMs: TYPING_TTL_MS };
+      const audience = group ? this.byGroup.get(s.to) : this.byUser.get(s.to);
+      audience?.forEach((sub) => {
+        if (sub.userId !== s.from) targets.add(sub);
+      });
+    } else {
+      event = { kind: "presence", userId: s.userId, online: s.online };
+      for (const g of s.groupIds) {
+        this.byGroup.get(g)?.forEach((sub) => {
+          if (sub.userId !== s.userId) targets.add(sub);
+        });
+      }
+    }
+    for (const sub of targets) {
+      try {
+        sub.sink.signal?.(event);
+      } catch (error) {
+        this.options.log.error({ err: error, userId: sub.userId }, "subscriber sink threw");
+      }
+    }
   }
 
   /** Hands out every complete tick that follows the last one; asks the database for the rest. */
@@ -174,6 +253,7 @@ export class StreamDispatcher {
       // A row the database no longer has (deleted since) is skipped; its position stays taken.
       if (row) this.dispatch({ ...row, pos: positionOf(t.tick, k + 1) });
     });
+    this.flushSignals();
   }
 
   private remember(id: number): void {

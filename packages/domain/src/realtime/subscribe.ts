@@ -1,5 +1,6 @@
 import type { DomainContext } from "../context.js";
 import { AppError } from "../errors.js";
+import type { EphemeralEvent } from "./ephemeral.js";
 import { Entitlement, membershipAt } from "./entitlement.js";
 import type { StreamItem } from "./events.js";
 import { BoundedQueue } from "./queue.js";
@@ -22,23 +23,48 @@ export interface StreamOptions {
  * a leave, a kick or a re-join yields exactly what the user was entitled to at each point.
  * Throws RATE_LIMITED when the consumer falls too far behind.
  */
-export async function* userStream(ctx: DomainContext, userId: string, options: StreamOptions = {}): AsyncGenerator<StreamItem> {
-  const queue = new BoundedQueue<StreamItem>(ctx.limits.maxSubscriberQueue);
+export function userStream(ctx: DomainContext, userId: string, options: StreamOptions = {}): AsyncGenerator<StreamItem> {
+  return liveStream(ctx, userId, options, false) as AsyncGenerator<StreamItem>;
+}
+
+/**
+ * The ephemeral events a user should hear, from now on: typing in their conversations and
+ * presence changes of the members of their groups. They have no stream position, are not
+ * replayed, and are decided by the same per-node membership view as the stream (no backfill is
+ * needed: nothing of the past is owed).
+ */
+export function userSignals(ctx: DomainContext, userId: string, options: Omit<StreamOptions, "after"> = {}): AsyncGenerator<EphemeralEvent> {
+  return liveStream(ctx, userId, options, true) as AsyncGenerator<EphemeralEvent>;
+}
+
+const isStreamItem = (item: StreamItem | EphemeralEvent): item is StreamItem => "pos" in item;
+
+/**
+ * Stream items (`ephemeral` false) or ephemeral events only (true). Either is a live connection:
+ * the user counts as online (presence) from the moment the subscription hears its groups until
+ * it ends.
+ */
+async function* liveStream(ctx: DomainContext, userId: string, options: StreamOptions, ephemeral: boolean): AsyncGenerator<StreamItem | EphemeralEvent> {
+  const queue = new BoundedQueue<StreamItem | EphemeralEvent>(ctx.limits.maxSubscriberQueue);
   // Registered before the first await: nothing handed out after this call is missed. "From now"
   // is the dispatcher's position: rows committed just before the call but not ordered yet are
   // still news to this subscriber. Every membership change dispatched from here on is recorded
   // by the dispatcher until activate() replays it.
   const registeredAt = ctx.dispatcher.position;
-  const sub = ctx.dispatcher.register(userId, queue);
+  const sink = ephemeral ? { push: () => {}, signal: (event: EphemeralEvent) => queue.push(event) } : queue;
+  const sub = ctx.dispatcher.register(userId, sink);
+  let online = false;
   const onAbort = () => queue.close();
   options.signal?.addEventListener("abort", onAbort);
   try {
     const now = await membershipAt(ctx.db, userId, registeredAt);
     const liveFrom = ctx.dispatcher.activate(sub, [...now.groups]);
+    ctx.presence.connected(userId, [...sub.groups]);
+    online = true;
     // A resume cursor is an item id; the stream is walked by position.
     const resumeAt = options.after === undefined ? undefined : await positionOfRow(ctx.db, options.after);
     let last = resumeAt ?? registeredAt;
-    if (last < liveFrom && !options.signal?.aborted) {
+    if (!ephemeral && last < liveFrom && !options.signal?.aborted) {
       const start = last === registeredAt ? now : await membershipAt(ctx.db, userId, last);
       const entitlement = new Entitlement(userId, new Set(start.groups));
       // Any group the user belonged to at some point of the range.
@@ -55,6 +81,10 @@ export async function* userStream(ctx: DomainContext, userId: string, options: S
     for (;;) {
       const item = await queue.next();
       if (!item) break;
+      if (!isStreamItem(item)) {
+        yield item;
+        continue;
+      }
       if (item.pos <= last) continue;
       last = item.pos;
       yield item;
@@ -62,6 +92,7 @@ export async function* userStream(ctx: DomainContext, userId: string, options: S
     if (queue.overflowed) throw new AppError("RATE_LIMITED", "subscriber too slow: reconnect with the last event id");
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
+    if (online) ctx.presence.disconnected(userId, [...sub.groups]);
     ctx.dispatcher.unregister(sub);
   }
 }
