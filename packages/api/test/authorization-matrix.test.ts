@@ -4,7 +4,7 @@
  * cell depends on another; an allowed cell checks what the call returned (and what it changed), a
  * refused one checks the tRPC code and that the group is unchanged.
  */
-import { createTokenService } from "@omnilink/domain";
+import { createTokenService, userSignals, type EphemeralEvent } from "@omnilink/domain";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestContext, type TestContext } from "../../domain/test/helpers.js";
 import { callerFor, newActor, trpcCode, type Actor, type Caller } from "./fixtures.js";
@@ -339,6 +339,63 @@ const PROCEDURES: Procedure[] = [
     },
   ),
 ];
+
+/** A live connection of `userId` (ephemeral events only), hearing `groupId` once the call resolves. */
+async function connect(userId: string, groupId: string) {
+  const abort = new AbortController();
+  const events: EphemeralEvent[] = [];
+  const running = (async () => {
+    for await (const e of userSignals(t.ctx, userId, { signal: abort.signal })) events.push(e);
+  })();
+  while (!t.ctx.dispatcher.localMembers(groupId).includes(userId)) await new Promise((r) => setTimeout(r, 5));
+  return {
+    events,
+    async close() {
+      abort.abort();
+      await running;
+    },
+  };
+}
+
+PROCEDURES.push(
+  procedure(
+    "groups.presence",
+    "U F A A F F A",
+    (api, f) => api.groups.presence({ groupId: f.groupId }),
+    async (result, f) => {
+      // Only members are named (a connection of the member may still be in its grace period from
+      // an earlier cell); once the member has a live connection, the answer names them.
+      expect(result.online.every((id) => [users.owner.uuid, users.member.uuid, users.muted.uuid].includes(id))).toBe(true);
+      const live = await connect(users.member.uuid, f.groupId);
+      try {
+        expect(await users.muted.api.groups.presence({ groupId: f.groupId })).toEqual({ online: [users.member.uuid] });
+      } finally {
+        await live.close();
+      }
+    },
+    { readOnly: true },
+  ),
+  procedure(
+    "live.typing",
+    // Whoever may send may say they are typing (a muted member may not).
+    "U F A F F F A",
+    async (api, f, me) => {
+      const witness = await connect(me === users.owner.uuid ? users.member.uuid : users.owner.uuid, f.groupId);
+      try {
+        const result = await api.live.typing({ peerId: f.groupId, typing: true });
+        const deadline = Date.now() + 5000;
+        while (!witness.events.some((e) => e.kind === "typing") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        return { result, heard: witness.events.filter((e) => e.kind === "typing") };
+      } finally {
+        await witness.close();
+      }
+    },
+    ({ result, heard }, f, me) => {
+      expect(result).toEqual({ ttlMs: 6000 });
+      expect(heard).toEqual([{ kind: "typing", groupId: f.groupId, userId: me, typing: true, ttlMs: 6000 }]);
+    },
+  ),
+);
 
 const describeExpected = (e: Expected) => (e === "allow" ? "allow" : e.join(" or "));
 
