@@ -3,7 +3,8 @@ import { once } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pause, tempDir, testDatabase } from "./helpers.js";
 import { spawnServer } from "./process-helpers.js";
-import { listen, registerOverTrpc, useClients, type Client } from "./trpc-client.js";
+import type { EphemeralEvent } from "@omnilink/domain";
+import { connect as connectTrpc, listen, registerOverTrpc, useClients, type Client } from "./trpc-client.js";
 import { openLegacySocket } from "./wss-client.js";
 
 /**
@@ -31,6 +32,7 @@ beforeAll(async () => {
       GROUP_SEND_BURST: "1000",
       // No database polling during the test: everything that crosses nodes must come through Redis.
       STREAM_POLL_MS: "600000",
+      PRESENCE_OFFLINE_GRACE_MS: "100",
     });
     nodes.push({ child, url });
   }
@@ -90,4 +92,48 @@ describe("two nodes, one PostgreSQL, one Redis", () => {
     cLive.stop();
     bLegacy.close();
   });
+
+  it("carries typing and presence across nodes: live.signals, groups.presence (Redis store), tRPC and legacy connections", async () => {
+    const [a, b, c, s] = [await user(0, "ty_a"), await user(1, "ty_b"), await user(0, "ty_c"), await user(1, "ty_s")];
+    const group = await a.on(0).groups.create.mutate({ name: "typing", memberIds: [b.uuid, c.uuid] });
+    const groupId = group.uuid;
+    // A hears signals on node 0; B (own socket, closed below) and the stranger on node 1; C only on legacy /wss, node 0.
+    const heard = (client: Client) => {
+      const events: EphemeralEvent[] = [];
+      const sub = client.live.signals.subscribe(undefined, { onData: (e) => events.push(e) });
+      return { events, stop: () => sub.unsubscribe() };
+    };
+    const aHears = heard(a.on(0));
+    const bSocket = connectTrpc(nodes[1]!.url, b.token);
+    const bHears = heard(bSocket.client);
+    const sHears = heard(s.on(1));
+    const cLegacy = await openLegacySocket(nodes[0]!.url, c.uuid, c.token);
+    await pause(500);
+
+    expect(await a.on(1).groups.presence.query({ groupId })).toEqual({ online: [a.uuid, b.uuid, c.uuid] });
+    await a.on(0).live.typing.mutate({ peerId: groupId, typing: true });
+    const deadline = Date.now() + 5000;
+    while (!bHears.events.some((e) => e.kind === "typing") && Date.now() < deadline) await pause(20);
+    expect(bHears.events.filter((e) => e.kind === "typing")).toEqual([{ kind: "typing", groupId, userId: a.uuid, typing: true, ttlMs: 6000 }]);
+    expect(await trpcCodeOf(s.on(1).live.typing.mutate({ peerId: groupId, typing: true }))).toBe("FORBIDDEN");
+
+    // B's only connection closes: offline everywhere after the grace period, and A is told.
+    bHears.stop();
+    await bSocket.close();
+    while (!aHears.events.some((e) => e.kind === "presence" && e.userId === b.uuid && !e.online) && Date.now() < deadline + 5000) await pause(20);
+    expect(aHears.events.filter((e) => e.kind === "presence" && e.userId === b.uuid).at(-1)).toEqual({ kind: "presence", userId: b.uuid, online: false });
+    expect(await c.on(0).groups.presence.query({ groupId })).toEqual({ online: [a.uuid, c.uuid] });
+    await pause(300);
+    expect(sHears.events).toEqual([]);
+    aHears.stop();
+    sHears.stop();
+    cLegacy.close();
+  });
 });
+
+async function trpcCodeOf(p: Promise<unknown>): Promise<string | undefined> {
+  return p.then(
+    () => undefined,
+    (e: unknown) => (e as { data?: { code?: string } }).data?.code,
+  );
+}
