@@ -13,6 +13,7 @@ import { NewGroupScreen } from "./screens/NewGroupScreen";
 import { RequestsScreen } from "./screens/RequestsScreen";
 import { SessionList } from "./screens/SessionList";
 import { MessageStore, peerOf } from "./store";
+import { TypingStore } from "./typing";
 
 export function App() {
   const [auth, setAuth] = useState<StoredAuth | null>(loadAuth);
@@ -68,6 +69,7 @@ function ConsoleShell({ auth, onLogout }: { auth: StoredAuth; onLogout: () => vo
   const queryClient = useQueryClient();
   const api = useMemo(() => createHttpApi(auth.token), [auth.token]);
   const [store] = useState(() => new MessageStore());
+  const [typing] = useState(() => new TypingStore());
   const [live, setLive] = useState<ConsoleContext["live"]>({ status: "connecting", detail: null, epoch: 0 });
   const path = usePath();
   const route = parseRoute(path);
@@ -104,6 +106,8 @@ function ConsoleShell({ auth, onLogout }: { auth: StoredAuth; onLogout: () => vo
       if (item.kind === "message") {
         const peer = peerOf(item.message, me.uuid);
         store.add(peer, [item.message]);
+        // A message ends its sender's "typing".
+        typing.clear(peer, item.message.sendId);
         if (peer === activePeerRef.current) markRead(peer, item.message.seq);
         void queryClient.invalidateQueries({ queryKey: keys.sessions });
         return;
@@ -116,6 +120,11 @@ function ConsoleShell({ auth, onLogout }: { auth: StoredAuth; onLogout: () => vo
     };
     const connection = new LiveConnection(auth.token, {
       onItem,
+      onSignal: (event) => {
+        if (event.kind === "typing") typing.apply(event);
+        // Someone of my groups came or went: ask again who is online (only shown groups are asked).
+        else void queryClient.invalidateQueries({ predicate: (q) => q.queryKey[0] === "group" && q.queryKey[2] === "presence" });
+      },
       onStarted: (resumed) => {
         if (!resumed) setLive((l) => ({ ...l, epoch: l.epoch + 1 }));
         void queryClient.invalidateQueries();
@@ -134,9 +143,10 @@ function ConsoleShell({ auth, onLogout }: { auth: StoredAuth; onLogout: () => vo
       window.removeEventListener("offline", goOffline);
       connection.dispose();
     };
-  }, [auth.token, me.uuid, store, queryClient, markRead, onLogout]);
+  }, [auth.token, me.uuid, store, typing, queryClient, markRead, onLogout]);
+  useEffect(() => () => typing.dispose(), [typing]);
 
-  const context = useMemo<ConsoleContext>(() => ({ api, me, store, live, markRead, logout: onLogout }), [api, me, store, live, markRead, onLogout]);
+  const context = useMemo<ConsoleContext>(() => ({ api, me, store, typing, live, markRead, logout: onLogout }), [api, me, store, typing, live, markRead, onLogout]);
 
   return (
     <Ctx.Provider value={context}>

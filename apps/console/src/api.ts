@@ -1,5 +1,5 @@
 import type { AppRouter } from "@omnilink/api";
-import type { StreamItem } from "@omnilink/domain";
+import type { EphemeralEvent, StreamItem } from "@omnilink/domain";
 import {
   createTRPCClient,
   createWSClient,
@@ -12,7 +12,7 @@ import type { inferRouterOutputs } from "@trpc/server";
 import superjson from "superjson";
 
 // Types only: the console never bundles server code (`import type` is erased by the build).
-export type { MessageView, StreamEventView, StreamItem } from "@omnilink/domain";
+export type { EphemeralEvent, MessageView, StreamEventView, StreamItem } from "@omnilink/domain";
 export type Api = TRPCClient<AppRouter>;
 export type Outputs = inferRouterOutputs<AppRouter>;
 export type SessionItem = Outputs["sessions"]["list"][number];
@@ -51,6 +51,8 @@ export type LiveStatus = "connecting" | "online" | "offline" | "error";
 export interface LiveHandlers {
   /** Each stream item once, in stream order (items at or below the last seen id are dropped). */
   onItem(item: StreamItem): void;
+  /** Typing and presence (`live.signals`, on the same socket): never replayed, nothing to resume. */
+  onSignal(event: EphemeralEvent): void;
   /**
    * The subscription (re)started: a good time to refresh lists. `resumed`: it started from a
    * tracked id, so the stream itself delivers everything missed; otherwise (the first start)
@@ -117,7 +119,17 @@ export class LiveConnection {
         this.restart();
       },
     });
-    this.unsubscribe = () => sub.unsubscribe();
+    const signals = client.live.signals.subscribe(undefined, {
+      onData: (event) => {
+        if (this.ws === ws) this.handlers.onSignal(event);
+      },
+      // Ends with the socket; the stream above handles errors and restarts both.
+      onError: () => {},
+    });
+    this.unsubscribe = () => {
+      sub.unsubscribe();
+      signals.unsubscribe();
+    };
   }
 
   stop(status: LiveStatus = "offline"): void {

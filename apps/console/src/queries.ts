@@ -9,7 +9,14 @@ export const keys = {
   group: (groupId: string) => ["group", groupId] as const,
   groupInfo: (groupId: string) => ["group", groupId, "info"] as const,
   groupMembers: (groupId: string) => ["group", groupId, "members"] as const,
+  groupPresence: (groupId: string) => ["group", groupId, "presence"] as const,
 };
+
+/** Which members are online: asked when shown, again on every presence event and every 30 s. */
+export function useGroupPresence(groupId: string) {
+  const { api } = useConsole();
+  return useQuery({ queryKey: keys.groupPresence(groupId), queryFn: () => api.groups.presence.query({ groupId }), refetchInterval: 30_000 });
+}
 
 export function useSessions() {
   const { api } = useConsole();

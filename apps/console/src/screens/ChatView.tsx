@@ -1,10 +1,11 @@
-import { useMutation } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import { useEffect, useLayoutEffect, useRef, useState, type FormEvent, type UIEvent } from "react";
 import { errorText } from "../api";
 import { useConsole } from "../context";
 import { formatTime, newClientId } from "../format";
-import { useFriends, useSessions } from "../queries";
+import { keys, useFriends, useSessions } from "../queries";
 import { useConversation } from "../store";
+import { TYPING_REFRESH_MS, useTyping } from "../typing";
 import { GroupPanel } from "./GroupPanel";
 
 const PAGE = 30;
@@ -14,7 +15,7 @@ const PAGE = 30;
  * beforeSeq), live messages from the stream, read marks while open.
  */
 export function ChatView({ peerId }: { peerId: string }) {
-  const { api, store, me, markRead, live } = useConsole();
+  const { api, store, typing, me, markRead, live } = useConsole();
   const conversation = useConversation(store, peerId);
   const isGroup = peerId.startsWith("G");
   const sessions = useSessions();
@@ -104,6 +105,30 @@ export function ChatView({ peerId }: { peerId: string }) {
     if (el.scrollTop < 40 && conversation.hasMore !== false) void loadOlder();
   };
 
+  // "… is typing": the names of the others typing here (members of the group, or the friend).
+  const typingIds = useTyping(typing, peerId);
+  const members = useQuery({
+    queryKey: keys.groupMembers(peerId),
+    queryFn: () => api.groups.members.query({ groupId: peerId }),
+    enabled: isGroup && typingIds.length > 0,
+  });
+  const typingNames = typingIds
+    .filter((id) => id !== me.uuid)
+    .map((id) => (isGroup ? (members.data?.find((m) => m.userId === id)?.nickname ?? id) : name));
+
+  // Typing signals: "typing" on the first keystroke and again every TYPING_REFRESH_MS while the
+  // draft changes; "stopped" when the draft is emptied. A send ends it on the receivers' side.
+  const lastTypingSignal = useRef(0);
+  const signalTyping = (text: string) => {
+    const now = Date.now();
+    const typingNow = text.trim().length > 0;
+    if (typingNow && now - lastTypingSignal.current < TYPING_REFRESH_MS) return;
+    if (!typingNow && lastTypingSignal.current === 0) return;
+    lastTypingSignal.current = typingNow ? now : 0;
+    // Refusals (not allowed here, too frequent) only mean nobody is told.
+    api.live.typing.mutate({ peerId, typing: typingNow }).catch(() => {});
+  };
+
   const [draft, setDraft] = useState("");
   const clientMsgId = useRef<string | null>(null);
   const send = useMutation({
@@ -114,6 +139,7 @@ export function ChatView({ peerId }: { peerId: string }) {
     onSuccess: (result) => {
       store.add(peerId, [result.message]);
       clientMsgId.current = null;
+      lastTypingSignal.current = 0;
       setDraft("");
     },
   });
@@ -183,6 +209,10 @@ export function ChatView({ peerId }: { peerId: string }) {
             );
           })}
         </div>
+        <p className="typing muted" data-testid="typing-indicator" aria-live="polite">
+          {typingNames.length === 1 && `${typingNames[0]} is typing…`}
+          {typingNames.length > 1 && `${typingNames.join(", ")} are typing…`}
+        </p>
         <form className="composer" onSubmit={submit}>
           <input
             data-testid="composer-input"
@@ -191,6 +221,7 @@ export function ChatView({ peerId }: { peerId: string }) {
             onChange={(e) => {
               setDraft(e.target.value);
               clientMsgId.current = null;
+              signalTyping(e.target.value);
             }}
           />
           <button type="submit" className="primary" data-testid="composer-send" disabled={send.isPending || !draft.trim()}>

@@ -3,7 +3,7 @@ import { useState } from "react";
 import { errorText } from "../api";
 import { useConsole } from "../context";
 import { formatTime } from "../format";
-import { keys, useFriends } from "../queries";
+import { keys, useFriends, useGroupPresence } from "../queries";
 import { navigate } from "../router";
 
 const STATUS = ["normal", "disabled", "dismissed"];
@@ -15,6 +15,8 @@ export function GroupPanel({ groupId }: { groupId: string }) {
   const info = useQuery({ queryKey: keys.groupInfo(groupId), queryFn: () => api.groups.info.query({ groupId }) });
   const members = useQuery({ queryKey: keys.groupMembers(groupId), queryFn: () => api.groups.members.query({ groupId }) });
   const friends = useFriends();
+  const presence = useGroupPresence(groupId);
+  const online = new Set(presence.data?.online);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [result, setResult] = useState<string | null>(null);
@@ -71,11 +73,19 @@ export function GroupPanel({ groupId }: { groupId: string }) {
       )}
 
       <h4>Members</h4>
+      <p className="muted" data-testid="group-online">
+        Online now:{" "}
+        {members.data
+          ?.filter((m) => online.has(m.userId))
+          .map((m) => m.nickname || m.username)
+          .join(", ") || "nobody"}
+      </p>
       {members.error && <p className="error">{errorText(members.error)}</p>}
       <ul className="members">
         {members.data?.map((m) => (
-          <li key={m.userId} data-testid="group-member" data-user-id={m.userId}>
+          <li key={m.userId} data-testid="group-member" data-user-id={m.userId} data-online={online.has(m.userId) ? "true" : "false"}>
             <span>
+              <span className={online.has(m.userId) ? "dot online" : "dot"} title={online.has(m.userId) ? "online" : "offline"} data-testid="member-online-dot" />
               {m.nickname || m.username}
               {m.role === 1 && <span className="tag">owner</span>}
               {m.muted && <span className="tag warn">muted</span>}
