@@ -17,8 +17,8 @@ import { groupPresence } from "../src/groups/presence.js";
 import { leaveGroup, removeMembers } from "../src/groups/leave-remove.js";
 import { setMemberMuted } from "../src/groups/moderation.js";
 import { createMemoryBus, type EventBus } from "../src/realtime/bus.js";
-import type { EphemeralEvent } from "../src/realtime/ephemeral.js";
-import { createMemoryPresenceStore, createRedisPresenceStore, type PresenceStore } from "../src/realtime/presence.js";
+import { MAX_PRESENCE_GROUPS, type BusSignal, type EphemeralEvent } from "../src/realtime/ephemeral.js";
+import { createMemoryPresenceStore, createRedisPresenceStore, NodePresence, type PresenceStore } from "../src/realtime/presence.js";
 import { createRedisBus } from "../src/realtime/redis-bus.js";
 import { userSignals, userStream } from "../src/realtime/subscribe.js";
 import { signalTyping } from "../src/realtime/typing.js";
@@ -301,5 +301,42 @@ describe("presence", () => {
     }
     expect(online).toEqual([]);
     await lb.stop();
+  });
+});
+
+describe("what goes on the bus", () => {
+  it("is bounded: a typing signal is a few ids; a presence change names at most MAX_PRESENCE_GROUPS groups", async () => {
+    const published: BusSignal[] = [];
+    const unsubscribe = n1.bus.subscribe((m) => published.push(...(m.signals ?? [])));
+    try {
+      const { owner, groupId } = await group(n1, 0);
+      await signalTyping(n1, owner, { peerId: groupId, typing: true });
+      const typing = published.find((x) => x.kind === "typing" && x.from === owner);
+      expect(typing).toMatchObject({ kind: "typing", from: owner, to: groupId, typing: true });
+      expect(JSON.stringify(typing).length).toBeLessThan(200);
+    } finally {
+      unsubscribe();
+    }
+
+    const bus = createMemoryBus();
+    const seen: BusSignal[] = [];
+    bus.subscribe((m) => seen.push(...(m.signals ?? [])));
+    const presence = new NodePresence({ store: createMemoryPresenceStore(), bus, tick: () => 7, log: silent, offlineGraceMs: 0 });
+    await presence.start();
+    const many = Array.from({ length: MAX_PRESENCE_GROUPS + 100 }, (_, i) => `G${String(i).padStart(11, "0")}`);
+    presence.connected("U1", many);
+    presence.connected("U1", many);
+    presence.disconnected("U1", many);
+    await settle(20);
+    // The second connection and the first disconnection change nothing: one announcement so far.
+    expect(seen.map((x) => x.kind === "presence" && [x.userId, x.online, x.groupIds.length, x.after])).toEqual([["U1", true, MAX_PRESENCE_GROUPS, 7]]);
+    presence.disconnected("U1", many);
+    await settle(50);
+    expect(seen.map((x) => x.kind === "presence" && [x.userId, x.online])).toEqual([
+      ["U1", true],
+      ["U1", false],
+    ]);
+    expect(await presence.onlineAmong(["U1"])).toEqual(new Set());
+    await presence.stop();
   });
 });
