@@ -153,7 +153,7 @@ export function ChatView({ peerId }: { peerId: string }) {
         )}
         {mutedAll && (
           <p className="notice" data-testid="mute-all-banner">
-            全员禁言中: only the owner and admins can send messages in this group.
+            Mute-all is on: only the owner and admins can send messages in this group.
           </p>
         )}
         {loadError && (
@@ -211,7 +211,7 @@ export function ChatView({ peerId }: { peerId: string }) {
         </form>
         {silenced && (
           <p className="muted" data-testid="composer-disabled-reason">
-            You cannot send: the group is muted for everyone but the owner and admins (全员禁言).
+            You cannot send: the group is muted for everyone but the owner and admins.
           </p>
         )}
         {send.error && (

@@ -69,7 +69,7 @@ export function GroupPanel({ groupId }: { groupId: string }) {
           <dt>Members</dt>
           <dd data-testid="group-member-count">{g.memberCnt}</dd>
           <dt>Joining</dt>
-          <dd>{g.addMode === 1 ? "owner approves requests" : "open"}</dd>
+          <dd>{g.addMode === 1 ? "the owner or an admin approves requests" : "open"}</dd>
           <dt>Status</dt>
           <dd data-testid="group-status">{STATUS[g.status] ?? g.status}</dd>
           <dt>Mute-all</dt>
@@ -89,7 +89,7 @@ export function GroupPanel({ groupId }: { groupId: string }) {
               void run(g.muteAll ? "Mute-all off" : "Mute-all on", () => api.groups.setMuteAll.mutate({ groupId, muted: !g.muteAll }))
             }
           >
-            {g.muteAll ? "Turn mute-all off" : "Mute everyone (全员禁言)"}
+            {g.muteAll ? "Turn mute-all off" : "Mute everyone"}
           </button>
         </div>
       )}
@@ -111,7 +111,8 @@ export function GroupPanel({ groupId }: { groupId: string }) {
             </span>
             {m.userId !== me.uuid && mayModerate(m.role) && (
               <span className="actions">
-                {isOwner && (
+                {/* An admin is never muted: a muted member is unmuted before being appointed. */}
+                {isOwner && !m.muted && (
                   <button
                     type="button"
                     data-testid="member-admin-toggle"
@@ -125,16 +126,18 @@ export function GroupPanel({ groupId }: { groupId: string }) {
                     {m.role === "admin" ? "Revoke admin" : "Make admin"}
                   </button>
                 )}
-                <button
-                  type="button"
-                  data-testid="member-mute-toggle"
-                  disabled={busy}
-                  onClick={() =>
-                    void run(m.muted ? "Unmuted" : "Muted", () => api.groups.setMuted.mutate({ groupId, userId: m.userId, muted: !m.muted }))
-                  }
-                >
-                  {m.muted ? "Unmute" : "Mute"}
-                </button>
+                {m.role === "member" && (
+                  <button
+                    type="button"
+                    data-testid="member-mute-toggle"
+                    disabled={busy}
+                    onClick={() =>
+                      void run(m.muted ? "Unmuted" : "Muted", () => api.groups.setMuted.mutate({ groupId, userId: m.userId, muted: !m.muted }))
+                    }
+                  >
+                    {m.muted ? "Unmute" : "Mute"}
+                  </button>
+                )}
                 <button
                   type="button"
                   data-testid="member-remove"
