@@ -38,7 +38,7 @@ const trpcCode = (p: Promise<unknown>) =>
   );
 
 describe("legacy routes accept admins (legacy-contract D28)", () => {
-  it("member lists carry member_role; role stays 1 for the owner only (D29)", async () => {
+  it("member lists carry member_role; role stays 1 for the owner only (legacy-contract D29)", async () => {
     const { owner, admin, m1, m2, groupId } = await staffed();
     const members = list(await server.post("/group/getGroupMemberList", { group_id: groupId }, m1));
     expect(members.map((m) => [m.user_id, m.role, m.member_role])).toEqual([
@@ -132,7 +132,7 @@ describe("mute-all on both transports (legacy-contract D29, D30)", () => {
     await pause();
     expect(await trpc(admin).groups.setMuteAll.mutate({ groupId, muted: true })).toEqual({ changed: true });
     expect((await server.post("/group/getGroupInfo", { group_id: groupId }, m1)).json).toMatchObject({ code: 200, data: { mute_all: true } });
-    // The switch is our own event frame (D15), with no ids the legacy client would draw.
+    // The switch is our own event frame (legacy-contract D15), with no ids the legacy client would draw.
     await sm.until((f) => f.some((x) => x.type === "group.muteAll"));
     const switchFrame = sm.frames.find((x) => x.type === "group.muteAll");
     expect(switchFrame).toMatchObject({ group_id: groupId, payload: { muted: true, by: admin.uuid } });
