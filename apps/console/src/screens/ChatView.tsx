@@ -3,7 +3,7 @@ import { useEffect, useLayoutEffect, useRef, useState, type FormEvent, type UIEv
 import { errorText } from "../api";
 import { useConsole } from "../context";
 import { formatTime, newClientId } from "../format";
-import { useFriends, useSessions } from "../queries";
+import { useFriends, useGroupInfo, useGroupMembers, useSessions } from "../queries";
 import { useConversation } from "../store";
 import { GroupPanel } from "./GroupPanel";
 
@@ -21,6 +21,12 @@ export function ChatView({ peerId }: { peerId: string }) {
   const friends = useFriends();
   const session = sessions.data?.find((s) => s.peerId === peerId);
   const name = session?.peerName ?? friends.data?.find((f) => f.userId === peerId)?.name ?? peerId;
+  // Mute-all: only the owner and admins may send; everyone sees a banner, the others a disabled composer.
+  const groupInfo = useGroupInfo(peerId, isGroup);
+  const groupMembers = useGroupMembers(peerId, isGroup);
+  const myRole = groupMembers.data?.find((m) => m.userId === me.uuid)?.role;
+  const mutedAll = isGroup && groupInfo.data?.muteAll === true;
+  const silenced = mutedAll && myRole === "member";
 
   const [loadError, setLoadError] = useState<string | null>(null);
   const [loadingOlder, setLoadingOlder] = useState(false);
@@ -145,6 +151,11 @@ export function ChatView({ peerId }: { peerId: string }) {
             {conversation.notice}
           </p>
         )}
+        {mutedAll && (
+          <p className="notice" data-testid="mute-all-banner">
+            Mute-all is on: only the owner and admins can send messages in this group.
+          </p>
+        )}
         {loadError && (
           <p className="error" data-testid="chat-error">
             {loadError}
@@ -187,16 +198,22 @@ export function ChatView({ peerId }: { peerId: string }) {
           <input
             data-testid="composer-input"
             value={draft}
-            placeholder="Write a message"
+            disabled={silenced}
+            placeholder={silenced ? "Mute-all is on: only the owner and admins can send" : "Write a message"}
             onChange={(e) => {
               setDraft(e.target.value);
               clientMsgId.current = null;
             }}
           />
-          <button type="submit" className="primary" data-testid="composer-send" disabled={send.isPending || !draft.trim()}>
+          <button type="submit" className="primary" data-testid="composer-send" disabled={silenced || send.isPending || !draft.trim()}>
             Send
           </button>
         </form>
+        {silenced && (
+          <p className="muted" data-testid="composer-disabled-reason">
+            You cannot send: the group is muted for everyone but the owner and admins.
+          </p>
+        )}
         {send.error && (
           <p className="error" role="alert" data-testid="send-error">
             {errorText(send.error)}
