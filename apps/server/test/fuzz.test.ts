@@ -195,6 +195,7 @@ function trpcBase(f: Fixture): Record<string, unknown> {
     message: "hello",
     muted: true,
     typing: true,
+    admin: true,
     receiveId: f.groupId,
     type: 0,
     content: "hello",

@@ -1,9 +1,9 @@
-import { useMutation, useQuery } from "@tanstack/react-query";
+import { useMutation } from "@tanstack/react-query";
 import { useEffect, useLayoutEffect, useRef, useState, type FormEvent, type UIEvent } from "react";
 import { errorText } from "../api";
 import { useConsole } from "../context";
 import { formatTime, newClientId } from "../format";
-import { keys, useFriends, useSessions } from "../queries";
+import { useFriends, useGroupInfo, useGroupMembers, useSessions } from "../queries";
 import { useConversation } from "../store";
 import { TYPING_REFRESH_MS, useTyping } from "../typing";
 import { GroupPanel } from "./GroupPanel";
@@ -22,6 +22,12 @@ export function ChatView({ peerId }: { peerId: string }) {
   const friends = useFriends();
   const session = sessions.data?.find((s) => s.peerId === peerId);
   const name = session?.peerName ?? friends.data?.find((f) => f.userId === peerId)?.name ?? peerId;
+  // Mute-all: only the owner and admins may send; everyone sees a banner, the others a disabled composer.
+  const groupInfo = useGroupInfo(peerId, isGroup);
+  const groupMembers = useGroupMembers(peerId, isGroup);
+  const myRole = groupMembers.data?.find((m) => m.userId === me.uuid)?.role;
+  const mutedAll = isGroup && groupInfo.data?.muteAll === true;
+  const silenced = mutedAll && myRole === "member";
 
   const [loadError, setLoadError] = useState<string | null>(null);
   const [loadingOlder, setLoadingOlder] = useState(false);
@@ -107,14 +113,9 @@ export function ChatView({ peerId }: { peerId: string }) {
 
   // "… is typing": the names of the others typing here (members of the group, or the friend).
   const typingIds = useTyping(typing, peerId);
-  const members = useQuery({
-    queryKey: keys.groupMembers(peerId),
-    queryFn: () => api.groups.members.query({ groupId: peerId }),
-    enabled: isGroup && typingIds.length > 0,
-  });
   const typingNames = typingIds
     .filter((id) => id !== me.uuid)
-    .map((id) => (isGroup ? (members.data?.find((m) => m.userId === id)?.nickname ?? id) : name));
+    .map((id) => (isGroup ? (groupMembers.data?.find((m) => m.userId === id)?.nickname ?? id) : name));
 
   // Typing signals: "typing" on the first keystroke and again every TYPING_REFRESH_MS while the
   // draft changes; "stopped" when the draft is emptied. A send ends it on the receivers' side.
@@ -171,6 +172,11 @@ export function ChatView({ peerId }: { peerId: string }) {
             {conversation.notice}
           </p>
         )}
+        {mutedAll && (
+          <p className="notice" data-testid="mute-all-banner">
+            Mute-all is on: only the owner and admins can send messages in this group.
+          </p>
+        )}
         {loadError && (
           <p className="error" data-testid="chat-error">
             {loadError}
@@ -217,17 +223,23 @@ export function ChatView({ peerId }: { peerId: string }) {
           <input
             data-testid="composer-input"
             value={draft}
-            placeholder="Write a message"
+            disabled={silenced}
+            placeholder={silenced ? "Mute-all is on: only the owner and admins can send" : "Write a message"}
             onChange={(e) => {
               setDraft(e.target.value);
               clientMsgId.current = null;
               signalTyping(e.target.value);
             }}
           />
-          <button type="submit" className="primary" data-testid="composer-send" disabled={send.isPending || !draft.trim()}>
+          <button type="submit" className="primary" data-testid="composer-send" disabled={silenced || send.isPending || !draft.trim()}>
             Send
           </button>
         </form>
+        {silenced && (
+          <p className="muted" data-testid="composer-disabled-reason">
+            You cannot send: the group is muted for everyone but the owner and admins.
+          </p>
+        )}
         {send.error && (
           <p className="error" role="alert" data-testid="send-error">
             {errorText(send.error)}
