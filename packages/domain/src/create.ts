@@ -7,6 +7,7 @@ import { SendQueue } from "./messages/send.js";
 import { createRateLimiter } from "./messages/rate-limit.js";
 import { createMemoryBus, type EventBus } from "./realtime/bus.js";
 import { StreamDispatcher } from "./realtime/dispatcher.js";
+import { ReceiptRelay } from "./realtime/receipts.js";
 import { Ticker } from "./realtime/ticker.js";
 
 export interface DomainOptions {
@@ -31,6 +32,8 @@ export async function createDomain(options: DomainOptions): Promise<DomainContex
   await dispatcher.start();
   const ticker = new Ticker(options.db, bus, log);
   ticker.start(options.streamPollMs ?? 1000);
+  const receipts = new ReceiptRelay(bus, dispatcher, limits.receiptIntervalMs, log);
+  receipts.start();
   const ctx: DomainContext & { stop(): Promise<void> } = {
     db: options.db,
     tokens: options.tokens,
@@ -38,12 +41,14 @@ export async function createDomain(options: DomainOptions): Promise<DomainContex
     bus,
     dispatcher,
     ticker,
+    receipts,
     limits,
     hashing: createHashGate(limits.hashConcurrency, limits.hashQueue),
     rateLimiter: createRateLimiter(limits.groupSendBurst, limits.groupSendPerSecond, limits.groupSendMemberShare),
     sends: new SendQueue(() => ctx),
     log,
     stop: async () => {
+      receipts.stop();
       await ticker.stop();
       await dispatcher.stop();
     },

@@ -1,4 +1,4 @@
-import { liveEventsInput, userStream, whenExpired } from "@omnilink/domain";
+import { liveEventsInput, receiptUpdates, userStream, whenExpired } from "@omnilink/domain";
 import { TRPCError, tracked } from "@trpc/server";
 import { protectedProcedure, router } from "../trpc.js";
 
@@ -34,4 +34,28 @@ export const liveRouter = router({
       }
       if (expired.signal.aborted) throw new TRPCError({ code: "UNAUTHORIZED", message: "token expired" });
     }),
+  /**
+   * Read receipts, live and ephemeral: `receipt.updated` { conversationId, peerId, fromSeq,
+   * upToSeq } at most once per conversation per RECEIPT_INTERVAL_MS, the last one after a burst
+   * always. Group updates need `events` on the same connection (its membership index says who is
+   * in the group); a missed update is made good by asking `messages.receipts` / `readCounts`.
+   * Counts against the socket's subscriptions and ends with UNAUTHORIZED at the token's expiry.
+   */
+  receipts: protectedProcedure.subscription(async function* ({ ctx, signal }) {
+    const { socket } = ctx;
+    if (socket && socket.subscriptions >= socket.maxSubscriptions) {
+      throw new TRPCError({ code: "TOO_MANY_REQUESTS", message: `at most ${socket.maxSubscriptions} subscriptions per connection` });
+    }
+    if (socket) socket.subscriptions++;
+    const expired = new AbortController();
+    const cancel = ctx.expiresAt === undefined ? () => {} : whenExpired(ctx.expiresAt, () => expired.abort());
+    try {
+      const stop = signal ? AbortSignal.any([signal, expired.signal]) : expired.signal;
+      yield* receiptUpdates(ctx.domain, ctx.user.uuid, stop);
+    } finally {
+      cancel();
+      if (socket) socket.subscriptions--;
+    }
+    if (expired.signal.aborted) throw new TRPCError({ code: "UNAUTHORIZED", message: "token expired" });
+  }),
 });

@@ -1,10 +1,13 @@
 import type { StreamItem } from "./events.js";
 import type { TickInfo } from "./positions.js";
+import type { ReadSignal } from "./receipts.js";
 
 /** What travels between nodes: committed rows (not yet ordered) and the ticks that order them. */
 export interface BusMessage {
   items?: StreamItem[];
   ticks?: TickInfo[];
+  /** Read positions that moved (ephemeral: read receipts, see receipts.ts). */
+  reads?: ReadSignal[];
 }
 
 export type BusListener = (message: BusMessage) => void;
