@@ -149,7 +149,7 @@ describe("/session/getUserSessionList and /session/getGroupSessionList", () => {
     expect((await server.post("/group/inviteGroupMembers", { group_id: groupId, member_ids: [c.uuid] }, a)).json.code).toBe(200);
     await send(a, groupId, { content: "@all", mentionAll: true });
     await send(a, groupId, { content: "plain" });
-    // b mentions a twice and themself: stored once, without b (D35).
+    // b mentions a twice and themself: stored once, without b (legacy-contract D35).
     const { message } = await send(b, groupId, { content: "@a", mentionedUserIds: [a.uuid, a.uuid, b.uuid] });
     expect(message.mentionedUserIds).toEqual([a.uuid]);
     const counts = async (u: User) => list(await server.post("/session/getGroupSessionList", {}, u)).map((s) => [s.peer_id, s.unread_count, s.mention_count]);
