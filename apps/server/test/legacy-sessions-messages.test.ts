@@ -251,7 +251,7 @@ describe("/message/getGroupMessageList (group history)", () => {
     const member = await newUser();
     const groupId = await group(owner, [member]);
     for (let i = 1; i <= 23; i++) await send(i % 3 ? owner : member, groupId, { content: `g${i}` });
-    await send(member, groupId, { content: "@all", mentionAll: true });
+    await send(owner, groupId, { content: "@all", mentionAll: true });
     await send(owner, groupId, { content: "@you", mentionedUserIds: [member.uuid] });
 
     const page1 = await server.post("/message/getGroupMessageList", { group_id: groupId, page: 1, page_size: 20 }, member);
