@@ -3,7 +3,7 @@ import { useEffect, useLayoutEffect, useRef, useState, type FormEvent, type UIEv
 import { errorText } from "../api";
 import { useConsole } from "../context";
 import { formatTime, newClientId } from "../format";
-import { keys, useFriends, useSessions } from "../queries";
+import { useFriends, useGroupInfo, useGroupMembers, useSessions } from "../queries";
 import { useConversation } from "../store";
 import { GroupPanel } from "./GroupPanel";
 
@@ -21,6 +21,12 @@ export function ChatView({ peerId }: { peerId: string }) {
   const friends = useFriends();
   const session = sessions.data?.find((s) => s.peerId === peerId);
   const name = session?.peerName ?? friends.data?.find((f) => f.userId === peerId)?.name ?? peerId;
+  // Mute-all: only the owner and admins may send; everyone sees a banner, the others a disabled composer.
+  const groupInfo = useGroupInfo(peerId, isGroup);
+  const groupMembers = useGroupMembers(peerId, isGroup);
+  const myRole = groupMembers.data?.find((m) => m.userId === me.uuid)?.role;
+  const mutedAll = isGroup && groupInfo.data?.muteAll === true;
+  const silenced = mutedAll && myRole === "member";
 
   const [loadError, setLoadError] = useState<string | null>(null);
   const [loadingOlder, setLoadingOlder] = useState(false);
@@ -167,6 +173,11 @@ export function ChatView({ peerId }: { peerId: string }) {
             {conversation.notice}
           </p>
         )}
+        {mutedAll && (
+          <p className="notice" data-testid="mute-all-banner">
+            Mute-all is on: only the owner and admins can send messages in this group.
+          </p>
+        )}
         {loadError && (
           <p className="error" data-testid="chat-error">
             {loadError}
@@ -231,21 +242,27 @@ export function ChatView({ peerId }: { peerId: string }) {
             );
           })}
         </div>
-        {isGroup && <MentionPicker groupId={peerId} onPick={pickMention} picked={mentions} />}
+        {isGroup && <MentionPicker groupId={peerId} onPick={pickMention} picked={mentions} mayMentionAll={myRole === "owner" || myRole === "admin"} />}
         <form className="composer" onSubmit={submit}>
           <input
             data-testid="composer-input"
             value={draft}
-            placeholder="Write a message"
+            disabled={silenced}
+            placeholder={silenced ? "Mute-all is on: only the owner and admins can send" : "Write a message"}
             onChange={(e) => {
               setDraft(e.target.value);
               clientMsgId.current = null;
             }}
           />
-          <button type="submit" className="primary" data-testid="composer-send" disabled={send.isPending || !draft.trim()}>
+          <button type="submit" className="primary" data-testid="composer-send" disabled={silenced || send.isPending || !draft.trim()}>
             Send
           </button>
         </form>
+        {silenced && (
+          <p className="muted" data-testid="composer-disabled-reason">
+            You cannot send: the group is muted for everyone but the owner and admins.
+          </p>
+        )}
         {send.error && (
           <p className="error" role="alert" data-testid="send-error">
             {errorText(send.error)}
@@ -295,17 +312,26 @@ function ReceiptList({ messageId, version }: { messageId: string; version: numbe
   );
 }
 
-/** "@" in a group: pick members to mention; @all for the owner (the server decides for admins too). */
-function MentionPicker({ groupId, onPick, picked }: { groupId: string; onPick: (id: string | null, label: string) => void; picked: { ids: string[]; all: boolean } }) {
-  const { api, me } = useConsole();
+/** "@" in a group: pick members to mention; @all for the owner and admins (the server decides). */
+function MentionPicker({
+  groupId,
+  onPick,
+  picked,
+  mayMentionAll,
+}: {
+  groupId: string;
+  onPick: (id: string | null, label: string) => void;
+  picked: { ids: string[]; all: boolean };
+  mayMentionAll: boolean;
+}) {
+  const { me } = useConsole();
   const [open, setOpen] = useState(false);
-  const info = useQuery({ queryKey: keys.groupInfo(groupId), queryFn: () => api.groups.info.query({ groupId }), enabled: open });
-  const members = useQuery({ queryKey: keys.groupMembers(groupId), queryFn: () => api.groups.members.query({ groupId }), enabled: open });
-  const mayMentionAll = info.data?.ownerId === me.uuid;
+  const members = useGroupMembers(groupId, open);
+  const count = picked.ids.length + (picked.all ? 1 : 0);
   return (
     <div className="mention-picker">
       <button type="button" data-testid="mention-toggle" onClick={() => setOpen((v) => !v)}>
-        @ mention{picked.ids.length + (picked.all ? 1 : 0) > 0 ? ` (${picked.ids.length + (picked.all ? 1 : 0)})` : ""}
+        @ mention{count > 0 ? ` (${count})` : ""}
       </button>
       {open && (
         <ul className="mention-options" data-testid="mention-options">
