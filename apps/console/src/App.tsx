@@ -108,6 +108,11 @@ function ConsoleShell({ auth, onLogout }: { auth: StoredAuth; onLogout: () => vo
         store.add(peer, [item.message]);
         // A message ends its sender's "typing".
         typing.clear(peer, item.message.sendId);
+        // Someone else's message means their read position moved up to it: read counts may change.
+        if (item.message.sendId !== me.uuid) {
+          if (peer.startsWith("G")) store.bumpReceipts(peer);
+          else store.setPeerRead(peer, item.message.seq);
+        }
         if (peer === activePeerRef.current) markRead(peer, item.message.seq);
         void queryClient.invalidateQueries({ queryKey: keys.sessions });
         return;
@@ -131,6 +136,10 @@ function ConsoleShell({ auth, onLogout }: { auth: StoredAuth; onLogout: () => vo
       },
       onStatus: (status: LiveStatus, detail?: string) => setLive((l) => ({ ...l, status, detail: detail ?? null })),
       onUnauthorized: onLogout,
+      onReceipt: (update) => {
+        if (update.peerId.startsWith("G")) store.bumpReceipts(update.peerId);
+        else store.setPeerRead(update.peerId, update.upToSeq);
+      },
     });
     const goOnline = () => connection.start();
     const goOffline = () => connection.stop("offline");

@@ -1,5 +1,5 @@
 import type { AppRouter } from "@omnilink/api";
-import type { EphemeralEvent, StreamItem } from "@omnilink/domain";
+import type { EphemeralEvent, ReceiptUpdate, StreamItem } from "@omnilink/domain";
 import {
   createTRPCClient,
   createWSClient,
@@ -21,6 +21,7 @@ export type PendingRequest = Outputs["contacts"]["pending"][number];
 export type Profile = Outputs["auth"]["me"];
 export type GroupInfo = Outputs["groups"]["info"];
 export type GroupMember = Outputs["groups"]["members"][number];
+export type { ReceiptUpdate } from "@omnilink/domain";
 
 /** Queries and mutations over HTTP (batched), with the tab's token. */
 export function createHttpApi(token: string | null): Api {
@@ -61,6 +62,8 @@ export interface LiveHandlers {
   onStarted(resumed: boolean): void;
   onStatus(status: LiveStatus, detail?: string): void;
   onUnauthorized(): void;
+  /** A read receipt update (`live.receipts`): ephemeral, throttled per conversation by the server. */
+  onReceipt?(update: ReceiptUpdate): void;
 }
 
 /**
@@ -126,9 +129,19 @@ export class LiveConnection {
       // Ends with the socket; the stream above handles errors and restarts both.
       onError: () => {},
     });
+    // Read receipts on the same socket (the server needs `events` there to know our groups).
+    const receipts = client.live.receipts.subscribe(undefined, {
+      onData: (update) => {
+        if (this.ws === ws) this.handlers.onReceipt?.(update);
+      },
+      onError: () => {
+        // Ephemeral: the next (re)start of the socket subscribes again; the counts are refetched then.
+      },
+    });
     this.unsubscribe = () => {
       sub.unsubscribe();
       signals.unsubscribe();
+      receipts.unsubscribe();
     };
   }
 

@@ -8,9 +8,13 @@ export interface Conversation {
   hasMore: boolean | null;
   /** Why the conversation is closed for this user (left, removed, dismissed), if it is. */
   notice: string | null;
+  /** Private: how far the peer has read (read receipts), when known. */
+  peerReadSeq: number | null;
+  /** Group: bumped whenever members' read positions may have moved (read counts are refetched). */
+  receiptVersion: number;
 }
 
-const EMPTY: Conversation = { messages: [], hasMore: null, notice: null };
+const EMPTY: Conversation = { messages: [], hasMore: null, notice: null, peerReadSeq: null, receiptVersion: 0 };
 
 /**
  * Messages per peer (a group id or the other user's id). A message may arrive more than once
@@ -53,6 +57,17 @@ export class MessageStore {
   setNotice(peerId: string, notice: string | null): void {
     const current = this.get(peerId);
     if (current.notice !== notice) this.set(peerId, { ...current, notice });
+  }
+
+  /** The peer's read position only moves forward. */
+  setPeerRead(peerId: string, seq: number): void {
+    const current = this.get(peerId);
+    if (current.peerReadSeq === null || seq > current.peerReadSeq) this.set(peerId, { ...current, peerReadSeq: seq });
+  }
+
+  bumpReceipts(peerId: string): void {
+    const current = this.get(peerId);
+    this.set(peerId, { ...current, receiptVersion: current.receiptVersion + 1 });
   }
 
   clear(): void {

@@ -214,6 +214,8 @@ function trpcBase(f: Fixture): Record<string, unknown> {
     page: 1,
     pageSize: 20,
     lastEventId: "0",
+    messageId: "M0000000000a",
+    seqs: [1],
     username: f.owner.username,
     password: "secret123",
     nickname: "fuzz",

@@ -69,6 +69,7 @@ describe("/session/checkOpenSessionAllowed and /session/openSession", () => {
         peer_avatar: matching(/^https?:\/\//),
         updated_at: matching(RFC3339),
         unread_count: 0,
+        mention_count: 0,
       },
     });
     // Opening again answers the same session.
@@ -107,6 +108,7 @@ describe("/session/getUserSessionList and /session/getGroupSessionList", () => {
         updated_at: matching(RFC3339),
         last_msg: "are you there",
         unread_count: 0,
+        mention_count: 0,
       },
     ]);
     const theirs = list(await server.post("/session/getUserSessionList", {}, b));
@@ -127,6 +129,7 @@ describe("/session/getUserSessionList and /session/getGroupSessionList", () => {
         updated_at: matching(RFC3339),
         last_msg: "[多媒体消息]",
         unread_count: 2,
+        mention_count: 0,
       },
     ]);
     expect(list(await server.post("/session/getGroupSessionList", {}, b))).toEqual([containing({ peer_id: groupId, unread_count: 0 })]);
@@ -138,6 +141,23 @@ describe("/session/getUserSessionList and /session/getGroupSessionList", () => {
       const wrongType = await server.post(path, { owner_id: true }, a);
       expect([wrongType.status, wrongType.json]).toEqual(BIND_ERROR);
     }
+  });
+
+  it("group items count my unread mentions in mention_count (legacy-contract D34, D35)", async () => {
+    const { a, b, groupId } = await friendsInAGroup();
+    const c = await newUser();
+    expect((await server.post("/group/inviteGroupMembers", { group_id: groupId, member_ids: [c.uuid] }, a)).json.code).toBe(200);
+    await send(a, groupId, { content: "@all", mentionAll: true });
+    await send(a, groupId, { content: "plain" });
+    // b mentions a twice and themself: stored once, without b (legacy-contract D35).
+    const { message } = await send(b, groupId, { content: "@a", mentionedUserIds: [a.uuid, a.uuid, b.uuid] });
+    expect(message.mentionedUserIds).toEqual([a.uuid]);
+    const counts = async (u: User) => list(await server.post("/session/getGroupSessionList", {}, u)).map((s) => [s.peer_id, s.unread_count, s.mention_count]);
+    expect(await counts(a)).toEqual([[groupId, 1, 1]]);
+    expect(await counts(b)).toEqual([[groupId, 0, 0]]);
+    expect(await counts(c)).toEqual([[groupId, 3, 1]]);
+    // Private items always carry 0.
+    expect(list(await server.post("/session/getUserSessionList", {}, a)).every((s) => s.mention_count === 0)).toBe(true);
   });
 
   it("deleteSession hides a session until a new message arrives", async () => {
@@ -231,7 +251,7 @@ describe("/message/getGroupMessageList (group history)", () => {
     const member = await newUser();
     const groupId = await group(owner, [member]);
     for (let i = 1; i <= 23; i++) await send(i % 3 ? owner : member, groupId, { content: `g${i}` });
-    await send(member, groupId, { content: "@all", mentionAll: true });
+    await send(owner, groupId, { content: "@all", mentionAll: true });
     await send(owner, groupId, { content: "@you", mentionedUserIds: [member.uuid] });
 
     const page1 = await server.post("/message/getGroupMessageList", { group_id: groupId, page: 1, page_size: 20 }, member);

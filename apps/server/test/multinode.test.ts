@@ -129,6 +129,26 @@ describe("two nodes, one PostgreSQL, one Redis", () => {
     sHears.stop();
     cLegacy.close();
   });
+
+  it("read receipts cross nodes through Redis: the sender on node 0 hears reads made on node 1", async () => {
+    const [a, b] = [await user(0, "rcpt_a"), await user(1, "rcpt_b")];
+    const group = await a.on(0).groups.create.mutate({ name: "receipts", memberIds: [b.uuid] });
+    const aClient = a.on(0);
+    const aLive = listen(aClient);
+    const updates: Array<{ conversationId: string; peerId: string; fromSeq: number; upToSeq: number }> = [];
+    const sub = aClient.live.receipts.subscribe(undefined, { onData: (u) => updates.push(u) });
+    await pause(300);
+    const { message } = await aClient.messages.send.mutate({ receiveId: group.uuid, content: "read me" });
+    expect((await aClient.messages.receipts.query({ messageId: message.uuid })).readCount).toBe(0);
+    await b.on(1).sessions.markRead.mutate({ peerId: group.uuid });
+    const deadline = Date.now() + 10_000;
+    while (!updates.some((u) => u.conversationId === group.uuid) && Date.now() < deadline) await pause(20);
+    expect(updates.find((u) => u.conversationId === group.uuid)).toMatchObject({ peerId: group.uuid, upToSeq: message.seq });
+    const receipts = await aClient.messages.receipts.query({ messageId: message.uuid });
+    expect([receipts.readCount, receipts.readers.map((r) => r.userId)]).toEqual([1, [b.uuid]]);
+    sub.unsubscribe();
+    aLive.stop();
+  });
 });
 
 async function trpcCodeOf(p: Promise<unknown>): Promise<string | undefined> {

@@ -81,6 +81,14 @@ function sharedGroup(): Promise<Fixture> {
   return shared;
 }
 
+/** The uuid of the group's message at `seq`, as the owner sees it. */
+async function messageAt(f: Fixture, seq: number): Promise<string> {
+  const page = await users.owner.api.messages.history({ peerId: f.groupId });
+  const m = page.items.find((i) => i.seq === seq);
+  if (!m) throw new Error(`no message at seq ${seq}`);
+  return m.uuid;
+}
+
 /** What the owner sees of the group; a refused call must leave it exactly as it was. */
 async function snapshot(f: Fixture) {
   const api = users.owner.api;
@@ -351,6 +359,45 @@ const PROCEDURES: Procedure[] = [
         [2, "two"],
         [3, "three"],
       ]);
+    },
+    { readOnly: true },
+  ),
+  procedure(
+    "messages.receipts",
+    // Only the sender sees who has read a message (the owner's "three" here), and only while an
+    // active member; everyone else, members and admins included, is refused.
+    "U F F F F F F A",
+    async (api, f) => api.messages.receipts({ messageId: await messageAt(f, f.lastSeq) }),
+    (r, f) => {
+      // Counted: the active members but the sender. member read up to 2 (by sending), muted and admin nothing.
+      expect([r.seq, r.readCount, r.unreadCount, r.readers, r.unread.map((u) => u.userId).sort()]).toEqual([
+        f.lastSeq,
+        0,
+        3,
+        [],
+        [users.member.uuid, users.muted.uuid, users.admin.uuid].sort(),
+      ]);
+    },
+    { readOnly: true },
+  ),
+  procedure(
+    "messages.readCounts",
+    // Any active member, for their own messages only.
+    "U F A A A F F A",
+    (api, f) => api.messages.readCounts({ peerId: f.groupId, seqs: [1, 2, 3] }),
+    (r, _f, me) => {
+      const expected: Record<string, Array<{ seq: number; readCount: number }>> = {
+        // "one" (seq 1) was read by member (who sent seq 2); "three" by nobody.
+        [users.owner.uuid]: [
+          { seq: 1, readCount: 1 },
+          { seq: 3, readCount: 0 },
+        ],
+        // "two": the owner read it (by sending "three").
+        [users.member.uuid]: [{ seq: 2, readCount: 1 }],
+        [users.muted.uuid]: [],
+        [users.admin.uuid]: [],
+      };
+      expect(r).toEqual({ members: 3, counts: expected[me] });
     },
     { readOnly: true },
   ),

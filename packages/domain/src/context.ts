@@ -6,6 +6,7 @@ import type { TokenService } from "./auth/tokens.js";
 import type { EventBus } from "./realtime/bus.js";
 import type { StreamDispatcher } from "./realtime/dispatcher.js";
 import type { NodePresence } from "./realtime/presence.js";
+import type { ReceiptRelay } from "./realtime/receipts.js";
 import type { Ticker } from "./realtime/ticker.js";
 import type { SendQueue } from "./messages/send.js";
 import type { RateLimiter } from "./messages/rate-limit.js";
@@ -31,6 +32,8 @@ export interface Limits {
   maxGroupAdmins: number;
   /** How long after sending a member may recall their own message, in milliseconds. */
   recallWindowMs: number;
+  /** Read receipts: at most one live update per conversation per this interval, per node (ms). */
+  receiptIntervalMs: number;
   /** Items a subscriber may have waiting before it is disconnected as too slow. */
   maxSubscriberQueue: number;
   /** Password hashes run at once, and how many may wait for a slot (the rest are refused at once). */
@@ -46,6 +49,7 @@ export const DEFAULT_LIMITS: Limits = {
   groupSendMemberShare: 0.25,
   maxGroupAdmins: 10,
   recallWindowMs: 2 * 60 * 1000,
+  receiptIntervalMs: 1000,
   maxSubscriberQueue: 5000,
   hashConcurrency: Math.min(4, availableParallelism()),
   hashQueue: 16,
@@ -65,6 +69,8 @@ export interface DomainContext {
   dispatcher: StreamDispatcher;
   /** Orders committed stream rows after the fact (see Ticker). */
   ticker: Ticker;
+  /** Coalesces read signals into throttled receipt updates for this node's listeners. */
+  receipts: ReceiptRelay;
   limits: Limits;
   rateLimiter: RateLimiter;
   /** This node's group-commit queues, one per conversation with sends in flight. */

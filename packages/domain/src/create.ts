@@ -8,6 +8,7 @@ import { createRateLimiter } from "./messages/rate-limit.js";
 import { createMemoryBus, type EventBus } from "./realtime/bus.js";
 import { StreamDispatcher } from "./realtime/dispatcher.js";
 import { createMemoryPresenceStore, NodePresence, type PresenceStore } from "./realtime/presence.js";
+import { ReceiptRelay } from "./realtime/receipts.js";
 import { Ticker } from "./realtime/ticker.js";
 
 export interface DomainOptions {
@@ -57,6 +58,8 @@ export async function createDomain(options: DomainOptions): Promise<DomainContex
     ...(options.presence?.offlineGraceMs !== undefined ? { offlineGraceMs: options.presence.offlineGraceMs } : {}),
   });
   await presence.start();
+  const receipts = new ReceiptRelay(bus, dispatcher, limits.receiptIntervalMs, log);
+  receipts.start();
   const ctx: DomainContext & { stop(): Promise<void> } = {
     db: options.db,
     tokens: options.tokens,
@@ -64,6 +67,7 @@ export async function createDomain(options: DomainOptions): Promise<DomainContex
     bus,
     dispatcher,
     ticker,
+    receipts,
     limits,
     hashing: createHashGate(limits.hashConcurrency, limits.hashQueue),
     rateLimiter: createRateLimiter(limits.groupSendBurst, limits.groupSendPerSecond, limits.groupSendMemberShare),
@@ -73,6 +77,7 @@ export async function createDomain(options: DomainOptions): Promise<DomainContex
     log,
     stop: async () => {
       await presence.stop();
+      receipts.stop();
       await ticker.stop();
       await dispatcher.stop();
     },

@@ -16,6 +16,7 @@ export * from "./realtime/outbox.js";
 export * from "./realtime/positions.js";
 export * from "./realtime/ticker.js";
 export * from "./realtime/subscribe.js";
+export * from "./realtime/receipts.js";
 export * from "./realtime/schemas.js";
 export * from "./sessions/index.js";
 export * from "./messages/index.js";

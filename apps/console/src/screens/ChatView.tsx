@@ -1,4 +1,4 @@
-import { useMutation } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import { useEffect, useLayoutEffect, useRef, useState, type FormEvent, type UIEvent } from "react";
 import { errorText } from "../api";
 import { useConsole } from "../context";
@@ -45,6 +45,7 @@ export function ChatView({ peerId }: { peerId: string }) {
       .then((page) => {
         if (cancelled) return;
         store.add(peerId, page.items);
+        if (page.peerReadSeq !== null) store.setPeerRead(peerId, page.peerReadSeq);
         // Messages heard live before this page may reach further back than it: seqs start at 1.
         const oldest = store.get(peerId).messages[0];
         const first = page.items[0];
@@ -131,19 +132,40 @@ export function ChatView({ peerId }: { peerId: string }) {
   };
 
   const [draft, setDraft] = useState("");
+  const [mentions, setMentions] = useState<{ ids: string[]; all: boolean }>({ ids: [], all: false });
   const clientMsgId = useRef<string | null>(null);
   const send = useMutation({
     mutationFn: (content: string) => {
       clientMsgId.current ??= newClientId();
-      return api.messages.send.mutate({ receiveId: peerId, content, clientMsgId: clientMsgId.current });
+      const mention = isGroup ? { mentionedUserIds: mentions.ids, mentionAll: mentions.all } : {};
+      return api.messages.send.mutate({ receiveId: peerId, content, clientMsgId: clientMsgId.current, ...mention });
     },
     onSuccess: (result) => {
       store.add(peerId, [result.message]);
       clientMsgId.current = null;
       lastTypingSignal.current = 0;
       setDraft("");
+      setMentions({ ids: [], all: false });
     },
   });
+  /** `id` null: @all. */
+  const pickMention = (id: string | null, label: string) => {
+    setMentions((m) => (id === null ? { ...m, all: true } : m.ids.includes(id) ? m : { ...m, ids: [...m.ids, id] }));
+    setDraft((d) => `${d}${d && !d.endsWith(" ") ? " " : ""}@${label} `);
+    clientMsgId.current = null;
+  };
+
+  // Read receipts: "read by N" on my own group messages (refetched when positions may have moved).
+  const ownSeqs = isGroup ? conversation.messages.filter((m) => m.sendId === me.uuid).map((m) => m.seq).slice(-200) : [];
+  const readCounts = useQuery({
+    queryKey: ["readCounts", peerId, conversation.receiptVersion, ownSeqs.join(",")],
+    queryFn: () => api.messages.readCounts.query({ peerId, seqs: ownSeqs }),
+    enabled: isGroup && ownSeqs.length > 0,
+    placeholderData: (previous) => previous,
+    staleTime: 0,
+  });
+  const readBy = new Map(readCounts.data?.counts.map((c) => [c.seq, c.readCount]));
+  const [receiptsOf, setReceiptsOf] = useState<string | null>(null);
   const submit = (event: FormEvent) => {
     event.preventDefault();
     if (!draft.trim() || send.isPending) return;
@@ -194,23 +216,49 @@ export function ChatView({ peerId }: { peerId: string }) {
           )}
           {conversation.messages.map((m) => {
             const own = m.sendId === me.uuid;
+            const mentionsMe = !own && (m.mentionAll || m.mentionedUserIds.includes(me.uuid));
+            const peerRead = conversation.peerReadSeq !== null && conversation.peerReadSeq >= m.seq;
+            const readCount = readBy.get(m.seq);
             return (
               <div
                 key={m.uuid}
-                className={own ? "message own" : "message"}
+                className={["message", own ? "own" : "", mentionsMe ? "mentions-me" : ""].filter(Boolean).join(" ")}
                 data-testid="message"
                 data-uuid={m.uuid}
                 data-seq={m.seq}
                 data-own={own ? "true" : "false"}
+                data-mentions-me={mentionsMe ? "true" : "false"}
               >
                 <div className="message-meta">
                   <span data-testid="message-sender">{own ? "me" : m.sendName}</span>
                   <time dateTime={m.createdAt.toISOString()}>{formatTime(m.createdAt)}</time>
                   <span className="muted">#{m.seq}</span>
+                  {mentionsMe && (
+                    <span className="mention-tag" data-testid="mention-tag">
+                      {m.mentionAll ? "@all" : "@ you"}
+                    </span>
+                  )}
                 </div>
                 <div className="message-body" data-testid="message-content">
                   {m.type === 0 ? m.content : m.fileName || m.url || m.content}
                 </div>
+                {own && !isGroup && conversation.peerReadSeq !== null && (
+                  <div className={peerRead ? "receipt read" : "receipt"} data-testid="receipt" data-read={peerRead ? "true" : "false"}>
+                    {peerRead ? "已读" : "未读"}
+                  </div>
+                )}
+                {own && isGroup && readCount !== undefined && (
+                  <button
+                    type="button"
+                    className="receipt link"
+                    data-testid="read-by"
+                    data-read-count={readCount}
+                    onClick={() => setReceiptsOf((cur) => (cur === m.uuid ? null : m.uuid))}
+                  >
+                    {readCounts.data && readCount >= readCounts.data.members ? "read by all" : `read by ${readCount}`}
+                  </button>
+                )}
+                {receiptsOf === m.uuid && <ReceiptList messageId={m.uuid} version={conversation.receiptVersion} />}
               </div>
             );
           })}
@@ -219,6 +267,7 @@ export function ChatView({ peerId }: { peerId: string }) {
           {typingNames.length === 1 && `${typingNames[0]} is typing…`}
           {typingNames.length > 1 && `${typingNames.join(", ")} are typing…`}
         </p>
+        {isGroup && <MentionPicker groupId={peerId} onPick={pickMention} picked={mentions} mayMentionAll={myRole === "owner" || myRole === "admin"} />}
         <form className="composer" onSubmit={submit}>
           <input
             data-testid="composer-input"
@@ -247,6 +296,89 @@ export function ChatView({ peerId }: { peerId: string }) {
         )}
       </section>
       {isGroup && showPanel && <GroupPanel groupId={peerId} />}
+    </div>
+  );
+}
+
+/** Who has read one of my messages, and who has not (sender only; capped lists). */
+function ReceiptList({ messageId, version }: { messageId: string; version: number }) {
+  const { api } = useConsole();
+  const receipts = useQuery({
+    queryKey: ["receipts", messageId, version],
+    queryFn: () => api.messages.receipts.query({ messageId, limit: 100 }),
+    placeholderData: (previous) => previous,
+  });
+  const r = receipts.data;
+  if (receipts.error) return <p className="error">{errorText(receipts.error)}</p>;
+  if (!r) return null;
+  return (
+    <div className="receipt-list" data-testid="receipt-list">
+      <div>
+        <strong>Read ({r.readCount})</strong>
+        <ul data-testid="receipt-readers">
+          {r.readers.map((u) => (
+            <li key={u.userId} data-user-id={u.userId}>
+              {u.name}
+            </li>
+          ))}
+        </ul>
+      </div>
+      <div>
+        <strong>Unread ({r.unreadCount})</strong>
+        <ul data-testid="receipt-unread">
+          {r.unread.map((u) => (
+            <li key={u.userId} data-user-id={u.userId}>
+              {u.name}
+            </li>
+          ))}
+        </ul>
+      </div>
+      {r.truncated && <p className="muted">…</p>}
+    </div>
+  );
+}
+
+/** "@" in a group: pick members to mention; @all for the owner and admins (the server decides). */
+function MentionPicker({
+  groupId,
+  onPick,
+  picked,
+  mayMentionAll,
+}: {
+  groupId: string;
+  onPick: (id: string | null, label: string) => void;
+  picked: { ids: string[]; all: boolean };
+  mayMentionAll: boolean;
+}) {
+  const { me } = useConsole();
+  const [open, setOpen] = useState(false);
+  const members = useGroupMembers(groupId, open);
+  const count = picked.ids.length + (picked.all ? 1 : 0);
+  return (
+    <div className="mention-picker">
+      <button type="button" data-testid="mention-toggle" onClick={() => setOpen((v) => !v)}>
+        @ mention{count > 0 ? ` (${count})` : ""}
+      </button>
+      {open && (
+        <ul className="mention-options" data-testid="mention-options">
+          {mayMentionAll && (
+            <li>
+              <button type="button" data-testid="mention-all" onClick={() => onPick(null, "all")}>
+                @all
+              </button>
+            </li>
+          )}
+          {members.data
+            ?.filter((m) => m.userId !== me.uuid)
+            .map((m) => (
+              <li key={m.userId}>
+                <button type="button" data-testid="mention-option" data-user-id={m.userId} onClick={() => onPick(m.userId, m.nickname || m.username)}>
+                  @{m.nickname || m.username}
+                </button>
+              </li>
+            ))}
+        </ul>
+      )}
     </div>
   );
 }

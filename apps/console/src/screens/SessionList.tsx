@@ -15,6 +15,7 @@ export function SessionList({ activePeer }: { activePeer: string | null }) {
         {sessions.data?.map((s) => {
           // The open conversation is being read: its count is on its way to zero.
           const unread = s.peerId === activePeer ? 0 : s.unreadCount;
+          const mentions = s.peerId === activePeer ? 0 : s.mentionCount;
           return (
             <li key={s.sessionId}>
               <Link
@@ -23,6 +24,7 @@ export function SessionList({ activePeer }: { activePeer: string | null }) {
                 data-testid="session-item"
                 data-peer-id={s.peerId}
                 data-unread={unread}
+                data-mentions={mentions}
               >
                 <span className="session-top">
                   <span className="session-name" data-testid="session-name">
@@ -37,6 +39,11 @@ export function SessionList({ activePeer }: { activePeer: string | null }) {
                   <span className="session-last" data-testid="session-last">
                     {s.lastMessage}
                   </span>
+                  {mentions > 0 && (
+                    <span className="badge mention" data-testid="mention-badge" title="unread messages that mention you">
+                      @ you{mentions > 1 ? ` ×${mentions >= 99 ? "99+" : mentions}` : ""}
+                    </span>
+                  )}
                   {unread > 0 && (
                     <span className="badge" data-testid="unread-badge">
                       {unread}

@@ -1,4 +1,15 @@
-import { historyInput, historyPageInput, listHistory, listHistoryPage, sendMessage, sendMessageInput } from "@omnilink/domain";
+import {
+  getReadCounts,
+  getReceipts,
+  historyInput,
+  historyPageInput,
+  listHistory,
+  listHistoryPage,
+  readCountsInput,
+  receiptsInput,
+  sendMessage,
+  sendMessageInput,
+} from "@omnilink/domain";
 import { protectedProcedure, router } from "../trpc.js";
 
 export const messagesRouter = router({
@@ -7,4 +18,8 @@ export const messagesRouter = router({
   history: protectedProcedure.input(historyInput).query(({ ctx, input }) => listHistory(ctx.domain, ctx.user.uuid, input)),
   /** The legacy page / pageSize form. */
   historyPage: protectedProcedure.input(historyPageInput).query(({ ctx, input }) => listHistoryPage(ctx.domain, ctx.user.uuid, input)),
+  /** Who has read one of the caller's messages (group: active members; private: the peer). Sender only. */
+  receipts: protectedProcedure.input(receiptsInput).query(({ ctx, input }) => getReceipts(ctx.domain, ctx.user.uuid, input)),
+  /** "Read by N" for the caller's own messages among `seqs` in a group. */
+  readCounts: protectedProcedure.input(readCountsInput).query(({ ctx, input }) => getReadCounts(ctx.domain, ctx.user.uuid, input)),
 });

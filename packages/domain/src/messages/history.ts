@@ -1,4 +1,4 @@
-import { ContactType, contacts, conversations, messages } from "@omnilink/db";
+import { ContactType, contacts, conversations, messages, sessions } from "@omnilink/db";
 import { and, asc, desc, eq, gt, lt, lte } from "drizzle-orm";
 import { mayReadGroup, privateRefusal } from "../access.js";
 import type { DomainContext } from "../context.js";
@@ -15,6 +15,11 @@ export interface HistoryPage {
   hasMore: boolean;
   /** The conversation's newest seq, so a client can tell what it is missing. */
   lastSeq: number;
+  /**
+   * Private conversations: how far the peer has read (their read_seq), so the caller's own
+   * messages up to it show as read; null for groups (see messages.receipts / readCounts).
+   */
+  peerReadSeq: number | null;
 }
 
 /** Who may read a conversation's history; throws with the legacy texts otherwise. Returns its id. */
@@ -39,6 +44,16 @@ async function authorizeHistory(ctx: DomainContext, userId: string, peerId: stri
   return privateConversationId(userId, peerId);
 }
 
+/** The peer's read position in a private conversation (read receipts); null for a group. */
+async function peerReadSeqOf(ctx: DomainContext, peerId: string, conversationId: string): Promise<number | null> {
+  if (isGroupId(peerId)) return null;
+  const [s] = await ctx.db
+    .select({ readSeq: sessions.readSeq })
+    .from(sessions)
+    .where(and(eq(sessions.sendId, peerId), eq(sessions.conversationId, conversationId)));
+  return s?.readSeq ?? 0;
+}
+
 async function lastSeqOf(ctx: DomainContext, conversationId: string): Promise<number> {
   const [c] = await ctx.db.select({ lastSeq: conversations.lastSeq }).from(conversations).where(eq(conversations.id, conversationId));
   return c?.lastSeq ?? 0;
@@ -47,7 +62,7 @@ async function lastSeqOf(ctx: DomainContext, conversationId: string): Promise<nu
 /** Cursor paging by seq: each page is one index range scan, whatever its depth. */
 export async function listHistory(ctx: DomainContext, userId: string, input: HistoryInput): Promise<HistoryPage> {
   const conversationId = await authorizeHistory(ctx, userId, input.peerId);
-  const lastSeq = await lastSeqOf(ctx, conversationId);
+  const [lastSeq, peerReadSeq] = await Promise.all([lastSeqOf(ctx, conversationId), peerReadSeqOf(ctx, input.peerId, conversationId)]);
   const inConversation = eq(messages.conversationId, conversationId);
   if (input.afterSeq !== undefined) {
     const rows = await ctx.db
@@ -56,7 +71,7 @@ export async function listHistory(ctx: DomainContext, userId: string, input: His
       .where(and(inConversation, gt(messages.seq, input.afterSeq)))
       .orderBy(asc(messages.seq))
       .limit(input.limit + 1);
-    return { items: rows.slice(0, input.limit), hasMore: rows.length > input.limit, lastSeq };
+    return { items: rows.slice(0, input.limit), hasMore: rows.length > input.limit, lastSeq, peerReadSeq };
   }
   const rows = await ctx.db
     .select(messageViewColumns)
@@ -64,7 +79,7 @@ export async function listHistory(ctx: DomainContext, userId: string, input: His
     .where(and(inConversation, input.beforeSeq !== undefined ? lt(messages.seq, input.beforeSeq) : undefined))
     .orderBy(desc(messages.seq))
     .limit(input.limit + 1);
-  return { items: rows.slice(0, input.limit).reverse(), hasMore: rows.length > input.limit, lastSeq };
+  return { items: rows.slice(0, input.limit).reverse(), hasMore: rows.length > input.limit, lastSeq, peerReadSeq };
 }
 
 /**

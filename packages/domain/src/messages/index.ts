@@ -3,3 +3,4 @@ export * from "./preview.js";
 export * from "./rate-limit.js";
 export * from "./send.js";
 export * from "./history.js";
+export * from "./receipts.js";

@@ -42,3 +42,17 @@ export const historyPageInput = z.object({
   pageSize: z.number().int().catch(20).default(20),
 });
 export type HistoryPageInput = z.infer<typeof historyPageInput>;
+
+/** Read receipts of one of the caller's messages; each list holds at most `limit` members. */
+export const receiptsInput = z.object({
+  messageId: id,
+  limit: z.number().int().min(1).max(2000).default(200),
+});
+export type ReceiptsInput = z.infer<typeof receiptsInput>;
+
+/** How many have read each of the caller's messages at these seqs in a group (the "read by N" of a page). */
+export const readCountsInput = z.object({
+  peerId: id,
+  seqs: z.array(z.number().int().positive()).max(200),
+});
+export type ReadCountsInput = z.infer<typeof readCountsInput>;

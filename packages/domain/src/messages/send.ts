@@ -233,10 +233,22 @@ function messageRow(conversationId: string, seq: number, p: PendingSend, sender:
     fileName: input.fileName,
     fileSize: input.fileSize,
     // Mentions are a group feature; private messages never carry them.
-    mentionedUserIds: group ? input.mentionedUserIds : [],
+    mentionedUserIds: group ? mentionsOf(input.mentionedUserIds, p.senderId) : [],
     mentionAll: group ? input.mentionAll : false,
     clientMsgId: input.clientMsgId ?? null,
   };
+}
+
+/**
+ * The ids a group message mentions, as stored: each once, in the order given, never the sender
+ * (a mention of oneself means nothing). Ids that are not active members are kept: dropping them
+ * would cost the send a statement, and every count reads mentions from the viewer's side, which
+ * only ever sees the groups it is an active member of (see sessions/list.ts). A send without
+ * mentions does nothing here.
+ */
+function mentionsOf(ids: string[], senderId: string): string[] {
+  if (ids.length === 0) return ids;
+  return [...new Set(ids)].filter((id) => id !== senderId);
 }
 
 /** The columns a send writes, in one order; the rest (id, tx, created_at, status) are the database's. */

@@ -1,6 +1,7 @@
 import type { BusSignal } from "./ephemeral.js";
 import type { StreamItem } from "./events.js";
 import type { TickInfo } from "./positions.js";
+import type { ReadSignal } from "./receipts.js";
 
 /**
  * What travels between nodes: committed rows (not yet ordered) and the ticks that order them;
@@ -10,6 +11,8 @@ export interface BusMessage {
   items?: StreamItem[];
   ticks?: TickInfo[];
   signals?: BusSignal[];
+  /** Read positions that moved (ephemeral: read receipts, see receipts.ts). */
+  reads?: ReadSignal[];
 }
 
 export type BusListener = (message: BusMessage) => void;

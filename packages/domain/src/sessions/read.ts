@@ -1,9 +1,10 @@
-import { ContactType, contacts, conversations, groups, sessions } from "@omnilink/db";
+import { ContactType, contacts, conversations, groups, queryRows, sessions } from "@omnilink/db";
 import { and, eq, sql } from "drizzle-orm";
 import { isNormalGroup, mayReadGroup } from "../access.js";
 import type { DomainContext } from "../context.js";
 import { forbidden, notFound } from "../errors.js";
 import { isGroupId } from "../ids.js";
+import { publishRead } from "../realtime/receipts.js";
 import type { DeleteSessionInput, MarkReadInput } from "./schemas.js";
 
 /** Moves the viewer's read position forward (never back, never past the last message). */
@@ -18,14 +19,28 @@ export async function markSessionRead(ctx: DomainContext, userId: string, input:
     if (!m || !mayReadGroup(m.status) || !isNormalGroup({ status: m.groupStatus })) throw forbidden("非群成员");
   }
   const target = input.seq === undefined ? conversations.lastSeq : sql`least(${input.seq}, ${conversations.lastSeq})`;
-  const [row] = await ctx.db
-    .update(sessions)
-    .set({ readSeq: sql`greatest(${sessions.readSeq}, ${target})`, updatedAt: sql`now()` })
-    .from(conversations)
-    .where(and(eq(sessions.sendId, userId), eq(sessions.receiveId, input.peerId), eq(conversations.id, sessions.conversationId)))
-    .returning({ readSeq: sessions.readSeq, lastSeq: conversations.lastSeq });
+  // The row as it was, locked: under READ COMMITTED a concurrent mark is waited for and its result
+  // read (FOR UPDATE re-reads the newest version), so `previous` is exactly what this update moves
+  // from, and greatest() keeps the position from ever moving back.
+  const [row] = await queryRows<{ read_seq: number | string; last_seq: number | string; previous: number | string; conversation_id: string }>(
+    ctx.db,
+    sql`
+      update ${sessions}
+      set ${sql.identifier(sessions.readSeq.name)} = greatest(${sessions.readSeq}, ${target}),
+          ${sql.identifier(sessions.updatedAt.name)} = now()
+      from ${conversations},
+           (select ${sessions.id} as id, ${sessions.readSeq} as read_seq from ${sessions}
+            where ${sessions.sendId} = ${userId} and ${sessions.receiveId} = ${input.peerId} for update) as before
+      where before.id = ${sessions.id} and ${conversations.id} = ${sessions.conversationId}
+      returning ${sessions.readSeq} as read_seq, ${conversations.lastSeq} as last_seq, before.read_seq as previous,
+                ${sessions.conversationId} as conversation_id`,
+  );
   if (!row) throw notFound("会话不存在");
-  return { readSeq: row.readSeq, unreadCount: Math.max(0, row.lastSeq - row.readSeq) };
+  // Read receipts: one signal per mark that moved, whatever the messages it passes (see receipts.ts).
+  const readSeq = Number(row.read_seq);
+  const previous = Number(row.previous);
+  if (readSeq > previous) publishRead(ctx, { conversationId: row.conversation_id, readerId: userId, fromSeq: previous, toSeq: readSeq });
+  return { readSeq, unreadCount: Math.max(0, Number(row.last_seq) - readSeq) };
 }
 
 /** Hides a session until its conversation gets a new message (legacy "delete session"). */

@@ -4,7 +4,8 @@ import { omitEmpty } from "./omit.js";
 
 /**
  * Session-list item (legacy-contract §2.14, §2.15): `session_id, peer_id, peer_type, peer_name, peer_avatar,
- * updated_at, last_msg` with `last_msg` omitted when empty. `unread_count` is always sent (legacy-contract D11).
+ * updated_at, last_msg` with `last_msg` omitted when empty. `unread_count` is always sent (legacy-contract D11),
+ * and so is `mention_count`, the unread messages that mention the caller (legacy-contract D34).
  */
 export function toSessionListItem(s: SessionItem) {
   return {
@@ -21,6 +22,7 @@ export function toSessionListItem(s: SessionItem) {
       ["peer_id", "peer_type", "peer_name", "peer_avatar", "updated_at", "last_msg"],
     ),
     unread_count: s.unreadCount,
+    mention_count: s.mentionCount,
   };
 }
 
