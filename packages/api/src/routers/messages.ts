@@ -1,4 +1,15 @@
-import { historyInput, historyPageInput, listHistory, listHistoryPage, sendMessage, sendMessageInput } from "@omnilink/domain";
+import {
+  historyInput,
+  historyPageInput,
+  listHistory,
+  listHistoryPage,
+  recallMessage,
+  recallMessageInput,
+  searchMessages,
+  searchMessagesInput,
+  sendMessage,
+  sendMessageInput,
+} from "@omnilink/domain";
 import { protectedProcedure, router } from "../trpc.js";
 
 export const messagesRouter = router({
@@ -7,4 +18,8 @@ export const messagesRouter = router({
   history: protectedProcedure.input(historyInput).query(({ ctx, input }) => listHistory(ctx.domain, ctx.user.uuid, input)),
   /** The legacy page / pageSize form. */
   historyPage: protectedProcedure.input(historyPageInput).query(({ ctx, input }) => listHistoryPage(ctx.domain, ctx.user.uuid, input)),
+  /** Recall (撤回): the sender within the window, a group's owner or an admin (see recallMessage). */
+  recall: protectedProcedure.input(recallMessageInput).mutation(({ ctx, input }) => recallMessage(ctx.domain, ctx.user.uuid, input)),
+  /** Substring search of the readable messages, in one conversation (peerId) or all, newest first. */
+  search: protectedProcedure.input(searchMessagesInput).query(({ ctx, input }) => searchMessages(ctx.domain, ctx.user.uuid, input)),
 });

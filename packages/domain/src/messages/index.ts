@@ -3,3 +3,5 @@ export * from "./preview.js";
 export * from "./rate-limit.js";
 export * from "./send.js";
 export * from "./history.js";
+export * from "./recall.js";
+export * from "./search.js";
