@@ -1,4 +1,4 @@
-import { ContactType, contacts, conversations, messages, MemberRole, streamTicks } from "@omnilink/db";
+import { ContactType, contacts, conversations, messages, MemberRole, queryRows, streamTicks } from "@omnilink/db";
 import { createTestDb, type TestDb } from "@omnilink/db/testing";
 import { and, arrayOverlaps, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -289,13 +289,10 @@ describe("recall races", () => {
   }
 
   async function eventId(ctx: DomainContext, type: string, mark: number, match: (payload: Record<string, unknown>) => boolean): Promise<number> {
-    const rows = await ctx.db.execute<{ id: string; payload: Record<string, unknown> }>(
+    const list = await queryRows<{ id: string; payload: Record<string, unknown> }>(
+      ctx.db,
       sql`select id, payload from stream_event where type = ${type} and id > ${mark} order by id`,
     );
-    const list = (Array.isArray(rows) ? rows : (rows as unknown as { rows: Array<{ id: string; payload: Record<string, unknown> }> }).rows) as Array<{
-      id: string;
-      payload: Record<string, unknown>;
-    }>;
     const row = list.find((r) => match(r.payload));
     if (!row) throw new Error(`no ${type} event`);
     return Number(row.id);

@@ -1,5 +1,5 @@
-import { contacts, groups, messages, sqlState } from "@omnilink/db";
-import { and, desc, eq, isNull, lt, sql } from "drizzle-orm";
+import { contacts, groups, messages, queryRows, sqlState, type Tx } from "@omnilink/db";
+import { and, desc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
 import { activeMembershipOf, friendRow } from "../access.js";
 import type { DomainContext } from "../context.js";
 import { badRequest } from "../errors.js";
@@ -59,27 +59,58 @@ export async function searchMessages(ctx: DomainContext, userId: string, input: 
   }
   if (scope.length === 0) return { items: [], nextBeforeId: null };
   const pattern = `%${escapeLike(input.query)}%`;
-  const inScope =
-    scope.length === 1
-      ? eq(messages.conversationId, scope[0] ?? "")
-      : sql`${messages.conversationId} in (select jsonb_array_elements_text(${JSON.stringify(scope)}::jsonb))`;
+  const matches = and(sql`${messages.content} ilike ${pattern} escape '\\'`, isNull(messages.recalledAt));
   let rows: MessageView[];
   try {
     rows = await ctx.db.transaction(async (tx) => {
       await tx.execute(sql.raw(`set local statement_timeout = ${SEARCH_STATEMENT_TIMEOUT_MS}`));
+      // The planner underestimates how many rows ILIKE keeps and would rather read the whole
+      // table than a conversation's index; a search never should.
+      await tx.execute(sql`set local enable_seqscan = off`);
+      if (scope.length === 1) {
+        // One conversation: newest first by seq, so the planner has the conversation's own index
+        // (conversation_id, seq) to walk backwards, besides the trigram index for rare words.
+        const conversationId = scope[0] ?? "";
+        const before = input.beforeId === undefined ? undefined : await seqOf(tx, conversationId, input.beforeId);
+        return tx
+          .select(messageViewColumns)
+          .from(messages)
+          .where(and(eq(messages.conversationId, conversationId), matches, before !== undefined ? lt(messages.seq, before) : undefined))
+          .orderBy(desc(messages.seq))
+          .limit(input.limit + 1);
+      }
+      const older = input.beforeId !== undefined ? lt(messages.id, input.beforeId) : undefined;
+      if (hasTrigram(input.query)) {
+        // All conversations, a word the trigram index can serve: one scan of the index's matches.
+        return tx
+          .select(messageViewColumns)
+          .from(messages)
+          .where(and(sql`${messages.conversationId} in (select jsonb_array_elements_text(${JSON.stringify(scope)}::jsonb))`, matches, older))
+          .orderBy(desc(messages.id))
+          .limit(input.limit + 1);
+      }
+      // All conversations, a query too short for trigrams (one or two characters, common in
+      // Chinese): each conversation is walked newest first on its own index up to the page size,
+      // so the cost is bounded by the caller's conversations, never the whole table.
+      const perConversation = tx
+        .select(messageViewColumns)
+        .from(messages)
+        .where(and(sql`${messages.conversationId} = c.id`, matches, older))
+        .orderBy(desc(messages.seq))
+        .limit(input.limit + 1)
+        .as("m");
+      const picked = await queryRows<{ id: string | number }>(
+        tx,
+        sql`select m.id from jsonb_array_elements_text(${JSON.stringify(scope)}::jsonb) as c(id)
+            cross join lateral ${perConversation}
+            order by m.id desc limit ${input.limit + 1}`,
+      );
+      if (picked.length === 0) return [];
       return tx
         .select(messageViewColumns)
         .from(messages)
-        .where(
-          and(
-            inScope,
-            sql`${messages.content} ilike ${pattern} escape '\\'`,
-            isNull(messages.recalledAt),
-            input.beforeId !== undefined ? lt(messages.id, input.beforeId) : undefined,
-          ),
-        )
-        .orderBy(desc(messages.id))
-        .limit(input.limit + 1);
+        .where(inArray(messages.id, picked.map((r) => Number(r.id))))
+        .orderBy(desc(messages.id));
     });
   } catch (error) {
     // 57014: query_canceled (the statement timeout).
@@ -97,6 +128,21 @@ export async function searchMessages(ctx: DomainContext, userId: string, input: 
     nextBeforeId: rows.length > input.limit ? (page.at(-1)?.id ?? null) : null,
   };
 }
+
+/** The seq of a message of this conversation given by its stream id (the cursor); 0 when it is not one of them. */
+async function seqOf(tx: Tx, conversationId: string, id: number): Promise<number> {
+  const [row] = await tx
+    .select({ seq: messages.seq })
+    .from(messages)
+    .where(and(eq(messages.id, id), eq(messages.conversationId, conversationId)));
+  return row?.seq ?? 0;
+}
+
+/**
+ * Whether pg_trgm can take trigrams from the pattern: it needs three word characters in a row
+ * (letters or digits, Chinese characters included); shorter queries would read the whole index.
+ */
+const hasTrigram = (query: string): boolean => /[\p{L}\p{N}]{3,}/u.test(query);
 
 function peerOf(m: MessageView, userId: string): string {
   if (isGroupId(m.conversationId)) return m.conversationId;
