@@ -94,6 +94,14 @@ async function snapshot(f: Fixture) {
   };
 }
 
+/** Recalls the group's message with this seq (its uuid read by the owner, who may read the history). */
+async function recallBySeq(api: Caller, f: Fixture, seq: number) {
+  const page = await users.owner.api.messages.history({ peerId: f.groupId });
+  const target = page.items.find((m) => m.seq === seq);
+  if (!target) throw new Error(`no message ${seq}`);
+  return api.messages.recall({ messageId: target.uuid });
+}
+
 /** Whether a user currently counts as a member: a member may read the group's info. */
 async function canRead(actor: Actor, groupId: string): Promise<boolean> {
   return actor.api.groups.info({ groupId }).then(
@@ -308,6 +316,57 @@ const PROCEDURES: Procedure[] = [
         [2, "two"],
         [3, "three"],
       ]);
+    },
+    { readOnly: true },
+  ),
+  procedure(
+    "messages.recall (a member's message)",
+    // The sender within the window, or the owner; nobody else (an admin: allow, an ordinary member's).
+    "U F A F F F A",
+    (api, f) => recallBySeq(api, f, 2),
+    async (result, f, me) => {
+      expect(result).toMatchObject({ changed: true, message: { conversationId: f.groupId, seq: 2, content: "", recalledBy: me } });
+      const page = await users.owner.api.messages.history({ peerId: f.groupId });
+      expect(page.items.map((m) => [m.seq, m.content, m.recalledBy])).toEqual([
+        [1, "one", null],
+        [2, "", me],
+        [3, "three", null],
+      ]);
+    },
+  ),
+  procedure(
+    "messages.recall (the owner's message)",
+    // Only the owner (an admin: refused, the owner's message is not an ordinary member's).
+    "U F F F F F A",
+    (api, f) => recallBySeq(api, f, 1),
+    (result, f, me) => {
+      expect(result).toMatchObject({ changed: true, message: { conversationId: f.groupId, seq: 1, content: "", recalledBy: me } });
+    },
+  ),
+  procedure(
+    "messages.search (in the group)",
+    "U F A A F F A",
+    (api, f) => api.messages.search({ peerId: f.groupId, query: "T" }),
+    (page, f) => {
+      expect(page.items.map((h) => [h.peerId, h.message.seq, h.message.content])).toEqual([
+        [f.groupId, 3, "three"],
+        [f.groupId, 2, "two"],
+      ]);
+    },
+    { readOnly: true },
+  ),
+  procedure(
+    "messages.search (all conversations)",
+    // Anyone may search; only what they may read comes back (nothing of the group once gone).
+    "U A A A A A A",
+    (api) => api.messages.search({ query: "three" }),
+    async (page, f, me) => {
+      const member = [users.owner.uuid, users.member.uuid, users.muted.uuid].includes(me);
+      if (!member) expect(page.items).toEqual([]);
+      else {
+        expect(page.items.map((h) => h.peerId)).toContain(f.groupId);
+        expect(new Set(page.items.map((h) => h.message.content))).toEqual(new Set(["three"]));
+      }
     },
     { readOnly: true },
   ),
