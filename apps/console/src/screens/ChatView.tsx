@@ -1,11 +1,12 @@
-import { useMutation } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useLayoutEffect, useRef, useState, type FormEvent, type UIEvent } from "react";
 import { errorText } from "../api";
 import { useConsole } from "../context";
 import { formatTime, newClientId } from "../format";
-import { useFriends, useSessions } from "../queries";
+import { keys, useFriends, useSessions } from "../queries";
 import { useConversation } from "../store";
 import { GroupPanel } from "./GroupPanel";
+import { SearchBox } from "./SearchScreen";
 
 const PAGE = 30;
 
@@ -25,6 +26,21 @@ export function ChatView({ peerId }: { peerId: string }) {
   const [loadError, setLoadError] = useState<string | null>(null);
   const [loadingOlder, setLoadingOlder] = useState(false);
   const [showPanel, setShowPanel] = useState(false);
+  const [showSearch, setShowSearch] = useState(false);
+  const queryClient = useQueryClient();
+  // Who may recall others' messages here: the group's owner, or an admin (see messages/recall.ts).
+  const info = useQuery({ queryKey: keys.groupInfo(peerId), queryFn: () => api.groups.info.query({ groupId: peerId }), enabled: isGroup });
+  const members = useQuery({ queryKey: keys.groupMembers(peerId), queryFn: () => api.groups.members.query({ groupId: peerId }), enabled: isGroup });
+  const myRow = members.data?.find((m) => m.userId === me.uuid);
+  const isOwner = isGroup && info.data?.ownerId === me.uuid;
+  const isManager = isOwner || (!!myRow && "admin" in myRow && myRow.admin === true);
+  const recall = useMutation({
+    mutationFn: (messageId: string) => api.messages.recall.mutate({ messageId }),
+    onSuccess: (result) => {
+      store.add(peerId, [result.message]);
+      void queryClient.invalidateQueries({ queryKey: keys.sessions });
+    },
+  });
   const listRef = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
   const restore = useRef<{ height: number; top: number } | null>(null);
@@ -134,12 +150,16 @@ export function ChatView({ peerId }: { peerId: string }) {
             </h2>
             <code data-testid="chat-peer-id">{peerId}</code>
           </div>
+          <button type="button" data-testid="chat-search-toggle" onClick={() => setShowSearch((v) => !v)}>
+            {showSearch ? "Hide search" : "Search"}
+          </button>
           {isGroup && (
             <button type="button" data-testid="group-panel-toggle" onClick={() => setShowPanel((v) => !v)}>
               {showPanel ? "Hide group panel" : "Group panel"}
             </button>
           )}
         </div>
+        {showSearch && <SearchBox peerId={peerId} />}
         {conversation.notice && (
           <p className="notice" data-testid="chat-notice">
             {conversation.notice}
@@ -162,27 +182,53 @@ export function ChatView({ peerId }: { peerId: string }) {
           )}
           {conversation.messages.map((m) => {
             const own = m.sendId === me.uuid;
+            const recalled = m.recalledAt !== null;
+            // The server has the last word (window, roles); the button is offered where it may say yes.
+            const mayRecall = !recalled && (own || isManager);
             return (
               <div
                 key={m.uuid}
-                className={own ? "message own" : "message"}
+                className={`${own ? "message own" : "message"}${recalled ? " recalled" : ""}`}
                 data-testid="message"
                 data-uuid={m.uuid}
                 data-seq={m.seq}
                 data-own={own ? "true" : "false"}
+                data-recalled={recalled ? "true" : "false"}
               >
                 <div className="message-meta">
                   <span data-testid="message-sender">{own ? "me" : m.sendName}</span>
                   <time dateTime={m.createdAt.toISOString()}>{formatTime(m.createdAt)}</time>
                   <span className="muted">#{m.seq}</span>
+                  {mayRecall && (
+                    <button
+                      type="button"
+                      className="link"
+                      data-testid="message-recall"
+                      disabled={recall.isPending}
+                      onClick={() => recall.mutate(m.uuid)}
+                    >
+                      Recall
+                    </button>
+                  )}
                 </div>
-                <div className="message-body" data-testid="message-content">
-                  {m.type === 0 ? m.content : m.fileName || m.url || m.content}
-                </div>
+                {recalled ? (
+                  <div className="message-body recalled-marker" data-testid="message-recalled">
+                    {m.recalledBy === m.sendId ? (own ? "You recalled a message" : `${m.sendName} recalled a message`) : m.recalledBy === me.uuid ? "You recalled this message" : "This message was recalled by a group manager"}
+                  </div>
+                ) : (
+                  <div className="message-body" data-testid="message-content">
+                    {m.type === 0 ? m.content : m.fileName || m.url || m.content}
+                  </div>
+                )}
               </div>
             );
           })}
         </div>
+        {recall.error && (
+          <p className="error" role="alert" data-testid="recall-error">
+            {errorText(recall.error)}
+          </p>
+        )}
         <form className="composer" onSubmit={submit}>
           <input
             data-testid="composer-input"
