@@ -25,3 +25,15 @@ export function usePending() {
   const { api } = useConsole();
   return useQuery({ queryKey: keys.pending, queryFn: () => api.contacts.pending.query() });
 }
+
+/** A group's info (muteAll included); shared by the chat view and the group panel. */
+export function useGroupInfo(groupId: string, enabled = true) {
+  const { api } = useConsole();
+  return useQuery({ queryKey: keys.groupInfo(groupId), queryFn: () => api.groups.info.query({ groupId }), enabled });
+}
+
+/** A group's members with their role ("owner" | "admin" | "member"). */
+export function useGroupMembers(groupId: string, enabled = true) {
+  const { api } = useConsole();
+  return useQuery({ queryKey: keys.groupMembers(groupId), queryFn: () => api.groups.members.query({ groupId }), enabled });
+}

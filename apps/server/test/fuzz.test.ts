@@ -194,6 +194,7 @@ function trpcBase(f: Fixture): Record<string, unknown> {
     addMode: 0,
     message: "hello",
     muted: true,
+    admin: true,
     receiveId: f.groupId,
     type: 0,
     content: "hello",

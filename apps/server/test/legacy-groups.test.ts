@@ -33,6 +33,7 @@ function expectGroupShape(data: unknown, owner: User, memberCnt: number) {
     avatar: matching(/^https?:\/\//),
     status: 0,
     add_mode: 0,
+    mute_all: false,
     created_at: matching(RFC3339),
     updated_at: matching(RFC3339),
   });
@@ -94,8 +95,8 @@ describe("/group/getGroupInfo and /group/getGroupMemberList", () => {
       const members = await server.post("/group/getGroupMemberList", body, member);
       expect(members.json).toMatchObject({ code: 200, message: "Success" });
       expect(list(members)).toEqual([
-        { user_id: owner.uuid, username: owner.username, nickname: owner.nickname, avatar: anyString, gender: 0, role: 1 },
-        { user_id: member.uuid, username: member.username, nickname: member.nickname, avatar: anyString, gender: 0, role: 0 },
+        { user_id: owner.uuid, username: owner.username, nickname: owner.nickname, avatar: anyString, gender: 0, role: 1, member_role: "owner" },
+        { user_id: member.uuid, username: member.username, nickname: member.nickname, avatar: anyString, gender: 0, role: 0, member_role: "member" },
       ]);
     }
   });

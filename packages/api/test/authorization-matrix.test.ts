@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestContext, type TestContext } from "../../domain/test/helpers.js";
 import { callerFor, newActor, trpcCode, type Actor, type Caller } from "./fixtures.js";
 
-const ROLES = ["no token", "stranger", "member", "muted", "left", "removed", "owner"] as const;
+const ROLES = ["no token", "stranger", "member", "muted", "admin", "left", "removed", "owner"] as const;
 type Role = (typeof ROLES)[number];
 
 type Code = "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "BAD_REQUEST" | "CONFLICT";
@@ -21,7 +21,7 @@ const TEST_SECRET = "test-secret-0123456789abcdef0123456789";
 
 const LETTERS: Record<string, Code> = { U: "UNAUTHORIZED", F: "FORBIDDEN", N: "NOT_FOUND", B: "BAD_REQUEST", C: "CONFLICT" };
 
-/** "U F A A F F A": one entry per role in ROLES order; A allow, F|N means either code. */
+/** "U F A A A F F A": one entry per role in ROLES order; A allow, F|N means either code. */
 function parseRow(row: string): Record<Role, Expected> {
   const cells = row.trim().split(/\s+/);
   if (cells.length !== ROLES.length) throw new Error(`row "${row}" has ${cells.length} cells`);
@@ -55,14 +55,16 @@ interface Fixture {
 }
 
 /**
- * A fresh group: owner, member, muted member; `left` left and `removed` was removed after the
- * first two messages; the stranger never belonged. Built through the router itself.
+ * A fresh group: owner, member, muted member, admin (appointed by the owner); `left` left and
+ * `removed` was removed after the first two messages; the stranger never belonged. Built through
+ * the router itself.
  */
 async function newGroup(pendingRequest: boolean): Promise<Fixture> {
-  const { owner, member, muted, left, removed, applicant } = users;
-  const group = await owner.api.groups.create({ name: "matrix", memberIds: [member.uuid, muted.uuid, left.uuid, removed.uuid] });
+  const { owner, member, muted, admin, left, removed, applicant } = users;
+  const group = await owner.api.groups.create({ name: "matrix", memberIds: [member.uuid, muted.uuid, admin.uuid, left.uuid, removed.uuid] });
   const groupId = group.uuid;
   await owner.api.groups.setMuted({ groupId, userId: muted.uuid, muted: true });
+  await owner.api.groups.setAdmin({ groupId, userId: admin.uuid, admin: true });
   await owner.api.messages.send({ receiveId: groupId, content: "one" });
   await member.api.messages.send({ receiveId: groupId, content: "two" });
   await left.api.groups.leave({ groupId });
@@ -82,12 +84,12 @@ function sharedGroup(): Promise<Fixture> {
 /** What the owner sees of the group; a refused call must leave it exactly as it was. */
 async function snapshot(f: Fixture) {
   const api = users.owner.api;
-  const { name, notice, ownerId, memberCnt, status, addMode, avatar } = await api.groups.info({ groupId: f.groupId });
+  const { name, notice, ownerId, memberCnt, status, addMode, avatar, muteAll } = await api.groups.info({ groupId: f.groupId });
   const members = await api.groups.members({ groupId: f.groupId });
   const requests = await api.groups.joinRequests({ groupId: f.groupId });
   const history = await api.messages.history({ peerId: f.groupId });
   return {
-    info: { name, notice, ownerId, memberCnt, status, addMode, avatar },
+    info: { name, notice, ownerId, memberCnt, status, addMode, avatar, muteAll },
     members: members.map((m) => [m.userId, m.role, m.muted]),
     requests: requests.map((r) => [r.applyId, r.userId]),
     messages: history.items.map((m) => [m.seq, m.sendId, m.content]),
@@ -144,28 +146,29 @@ function procedure<T>(
 }
 
 /**
- * Rows list the roles in ROLES order: no token, stranger, member, muted, left, removed, owner.
+ * Rows list the roles in ROLES order: no token, stranger, member, muted, admin, left, removed, owner.
  * A allow, U UNAUTHORIZED, F FORBIDDEN, N NOT_FOUND, B BAD_REQUEST, C CONFLICT.
  */
 const PROCEDURES: Procedure[] = [
   procedure(
     "groups.info",
-    "U F A A F F A",
+    "U F A A A F F A",
     (api, f) => api.groups.info({ groupId: f.groupId }),
     (info, f) => {
-      expect(info).toMatchObject({ uuid: f.groupId, ownerId: users.owner.uuid, memberCnt: 3, status: 0 });
+      expect(info).toMatchObject({ uuid: f.groupId, ownerId: users.owner.uuid, memberCnt: 4, status: 0, muteAll: false });
     },
     { readOnly: true },
   ),
   procedure(
     "groups.members",
-    "U F A A F F A",
+    "U F A A A F F A",
     (api, f) => api.groups.members({ groupId: f.groupId }),
     (members) => {
       expect(members.map((m) => [m.userId, m.role, m.muted])).toEqual([
-        [users.owner.uuid, 1, false],
-        [users.member.uuid, 0, false],
-        [users.muted.uuid, 0, true],
+        [users.owner.uuid, "owner", false],
+        [users.member.uuid, "member", false],
+        [users.muted.uuid, "member", true],
+        [users.admin.uuid, "admin", false],
       ]);
     },
     { readOnly: true },
@@ -174,7 +177,7 @@ const PROCEDURES: Procedure[] = [
     "groups.invite",
     // The domain counts a muted member as active (ACTIVE_MEMBER_STATUSES = normal, muted), so it
     // may invite; only sending needs a normal (unmuted) membership.
-    "U F A A F F A",
+    "U F A A A F F A",
     (api, f) => api.groups.invite({ groupId: f.groupId, memberIds: [users.invitee.uuid] }),
     async (result, f) => {
       expect(result).toEqual({ added: [users.invitee.uuid], requested: [] });
@@ -183,7 +186,7 @@ const PROCEDURES: Procedure[] = [
   ),
   procedure(
     "groups.requestJoin",
-    "U A C C A A C",
+    "U A C C C A A C",
     (api, f) => api.groups.requestJoin({ groupId: f.groupId, message: "again please" }),
     async (result, f, me) => {
       expect(result.applyId).toMatch(/^A/);
@@ -195,7 +198,7 @@ const PROCEDURES: Procedure[] = [
   ),
   procedure(
     "groups.joinRequests",
-    "U F F F F F A",
+    "U F F F A F F A",
     (api, f) => api.groups.joinRequests({ groupId: f.groupId }),
     (requests, f) => {
       expect(requests.map((r) => [r.applyId, r.userId])).toEqual([[f.applyId, users.applicant.uuid]]);
@@ -204,7 +207,7 @@ const PROCEDURES: Procedure[] = [
   ),
   procedure(
     "groups.approve",
-    "U F F F F F A",
+    "U F F F A F F A",
     (api, f) => api.groups.approve({ applyId: f.applyId, groupId: f.groupId }),
     async (decision, f) => {
       expect(decision).toEqual({ changed: true, joined: true, applyId: f.applyId, groupId: f.groupId, applicantId: users.applicant.uuid });
@@ -214,7 +217,7 @@ const PROCEDURES: Procedure[] = [
   ),
   procedure(
     "groups.reject",
-    "U F F F F F A",
+    "U F F F A F F A",
     (api, f) => api.groups.reject({ applyId: f.applyId, groupId: f.groupId }),
     async (decision, f) => {
       expect(decision).toEqual({ changed: true, joined: false, applyId: f.applyId, groupId: f.groupId, applicantId: users.applicant.uuid });
@@ -226,18 +229,18 @@ const PROCEDURES: Procedure[] = [
   procedure(
     "groups.leave",
     // Non-members get the legacy 400 非群成员 (legacy-contract §2.22); the owner 403.
-    "U B A A B B F",
+    "U B A A A B B F",
     (api, f) => api.groups.leave({ groupId: f.groupId }),
     async (result, f, me) => {
       expect(result).toBeUndefined();
       const members = await users.owner.api.groups.members({ groupId: f.groupId });
       expect(members.map((m) => m.userId)).not.toContain(me);
-      expect(members).toHaveLength(2);
+      expect(members).toHaveLength(3);
     },
   ),
   procedure(
     "groups.removeMembers",
-    "U F F F F F A",
+    "U F F F A F F A",
     (api, f) => api.groups.removeMembers({ groupId: f.groupId, memberIds: [users.member.uuid] }),
     async (result, f) => {
       expect(result).toEqual({ removed: [users.member.uuid] });
@@ -246,7 +249,7 @@ const PROCEDURES: Procedure[] = [
   ),
   procedure(
     "groups.setMuted",
-    "U F F F F F A",
+    "U F F F A F F A",
     (api, f) => api.groups.setMuted({ groupId: f.groupId, userId: users.member.uuid, muted: true }),
     async (result, f) => {
       expect(result).toEqual({ changed: true });
@@ -255,7 +258,7 @@ const PROCEDURES: Procedure[] = [
   ),
   procedure(
     "groups.transferOwnership",
-    "U F F F F F A",
+    "U F F F F F F A",
     (api, f) => api.groups.transferOwnership({ groupId: f.groupId, newOwnerId: users.member.uuid }),
     async (result, f) => {
       expect(result).toBeUndefined();
@@ -264,7 +267,7 @@ const PROCEDURES: Procedure[] = [
   ),
   procedure(
     "groups.update",
-    "U F F F F F A",
+    "U F F F A F F A",
     (api, f) => api.groups.update({ groupId: f.groupId, name: "renamed", notice: "new rules" }),
     async (info, f) => {
       expect(info).toMatchObject({ uuid: f.groupId, name: "renamed", notice: "new rules" });
@@ -273,7 +276,7 @@ const PROCEDURES: Procedure[] = [
   ),
   procedure(
     "groups.dismiss",
-    "U F F F F F A",
+    "U F F F F F F A",
     (api, f) => api.groups.dismiss({ groupId: f.groupId }),
     async (result, f) => {
       expect(result).toBeUndefined();
@@ -282,8 +285,48 @@ const PROCEDURES: Procedure[] = [
     },
   ),
   procedure(
+    "groups.removeMembers (an admin)",
+    // An admin acts on ordinary members only; removing an admin is the owner's.
+    "U F F F F F F A",
+    (api, f) => api.groups.removeMembers({ groupId: f.groupId, memberIds: [users.admin.uuid] }),
+    async (result, f) => {
+      expect(result).toEqual({ removed: [users.admin.uuid] });
+      expect(await canRead(users.admin, f.groupId)).toBe(false);
+    },
+  ),
+  procedure(
+    "groups.setAdmin",
+    "U F F F F F F A",
+    (api, f) => api.groups.setAdmin({ groupId: f.groupId, userId: users.member.uuid, admin: true }),
+    async (result, f) => {
+      expect(result).toEqual({ changed: true });
+      const members = await users.member.api.groups.members({ groupId: f.groupId });
+      expect(members.find((m) => m.userId === users.member.uuid)?.role).toBe("admin");
+    },
+  ),
+  procedure(
+    "groups.setAdmin (revoke)",
+    "U F F F F F F A",
+    (api, f) => api.groups.setAdmin({ groupId: f.groupId, userId: users.admin.uuid, admin: false }),
+    async (result, f) => {
+      expect(result).toEqual({ changed: true });
+      expect(await trpcCode(users.admin.api.groups.joinRequests({ groupId: f.groupId }))).toBe("FORBIDDEN");
+    },
+  ),
+  procedure(
+    "groups.setMuteAll",
+    "U F F F A F F A",
+    (api, f) => api.groups.setMuteAll({ groupId: f.groupId, muted: true }),
+    async (result, f) => {
+      expect(result).toEqual({ changed: true });
+      expect((await users.member.api.groups.info({ groupId: f.groupId })).muteAll).toBe(true);
+      expect(await trpcCode(users.member.api.messages.send({ receiveId: f.groupId, content: "all muted" }))).toBe("FORBIDDEN");
+      expect((await users.admin.api.messages.send({ receiveId: f.groupId, content: "admin may" })).message.seq).toBe(f.lastSeq + 1);
+    },
+  ),
+  procedure(
     "messages.send",
-    "U F A F F F A",
+    "U F A F A F F A",
     (api, f) => api.messages.send({ receiveId: f.groupId, content: "hello" }),
     async (result, f, me) => {
       expect(result.duplicate).toBe(false);
@@ -293,7 +336,7 @@ const PROCEDURES: Procedure[] = [
   ),
   procedure(
     "messages.history",
-    "U F A A F F A",
+    "U F A A A F F A",
     (api, f) => api.messages.history({ peerId: f.groupId }),
     (page, f) => {
       expect(page.lastSeq).toBe(f.lastSeq);
@@ -308,7 +351,7 @@ const PROCEDURES: Procedure[] = [
   ),
   procedure(
     "messages.historyPage",
-    "U F A A F F A",
+    "U F A A A F F A",
     (api, f) => api.messages.historyPage({ peerId: f.groupId, page: 1, pageSize: 20 }),
     (items) => {
       expect(items.map((m) => [m.seq, m.content])).toEqual([
@@ -321,8 +364,8 @@ const PROCEDURES: Procedure[] = [
   ),
   procedure(
     "messages.recall (a member's message)",
-    // The sender within the window, or the owner; nobody else (an admin: allow, an ordinary member's).
-    "U F A F F F A",
+    // The sender within the window, the owner, an admin (an ordinary member's message); nobody else.
+    "U F A F A F F A",
     (api, f) => recallBySeq(api, f, 2),
     async (result, f, me) => {
       expect(result).toMatchObject({ changed: true, message: { conversationId: f.groupId, seq: 2, content: "", recalledBy: me } });
@@ -336,8 +379,8 @@ const PROCEDURES: Procedure[] = [
   ),
   procedure(
     "messages.recall (the owner's message)",
-    // Only the owner (an admin: refused, the owner's message is not an ordinary member's).
-    "U F F F F F A",
+    // Only the owner (an admin is refused: the owner's message is not an ordinary member's).
+    "U F F F F F F A",
     (api, f) => recallBySeq(api, f, 1),
     (result, f, me) => {
       expect(result).toMatchObject({ changed: true, message: { conversationId: f.groupId, seq: 1, content: "", recalledBy: me } });
@@ -345,7 +388,7 @@ const PROCEDURES: Procedure[] = [
   ),
   procedure(
     "messages.search (in the group)",
-    "U F A A F F A",
+    "U F A A A F F A",
     (api, f) => api.messages.search({ peerId: f.groupId, query: "T" }),
     (page, f) => {
       expect(page.items.map((h) => [h.peerId, h.message.seq, h.message.content])).toEqual([
@@ -358,16 +401,16 @@ const PROCEDURES: Procedure[] = [
   procedure(
     "messages.search (all conversations)",
     // Anyone may search; only what they may read comes back (nothing of the group once gone).
-    "U A A A A A A",
+    "U A A A A A A A",
     (api) => api.messages.search({ query: "three" }),
     async (page, _f, me) => {
-      const member = [users.owner.uuid, users.member.uuid, users.muted.uuid].includes(me);
+      const member = [users.owner.uuid, users.member.uuid, users.muted.uuid, users.admin.uuid].includes(me);
       if (!member) expect(page.items).toEqual([]);
       else {
         // Other cells' groups hold a "three" too (newer ones first): every hit is one the caller may read.
         expect(page.items.length).toBeGreaterThan(0);
         expect(new Set(page.items.map((h) => h.message.content))).toEqual(new Set(["three"]));
-        const caller = [users.owner, users.member, users.muted].find((u) => u.uuid === me)!;
+        const caller = [users.owner, users.member, users.muted, users.admin].find((u) => u.uuid === me)!;
         for (const hit of page.items) expect(await canRead(caller, hit.peerId)).toBe(true);
       }
     },
@@ -375,7 +418,7 @@ const PROCEDURES: Procedure[] = [
   ),
   procedure(
     "sessions.open",
-    "U F A A F F A",
+    "U F A A A F F A",
     (api, f) => api.sessions.open({ peerId: f.groupId }),
     (session, f) => {
       expect(session).toMatchObject({ peerId: f.groupId, peerType: "G", peerName: "matrix", lastSeq: f.lastSeq });
@@ -383,7 +426,7 @@ const PROCEDURES: Procedure[] = [
   ),
   procedure(
     "sessions.checkAllowed",
-    "U F A A F F A",
+    "U F A A A F F A",
     (api, f) => api.sessions.checkAllowed({ peerId: f.groupId }),
     (allowed) => {
       expect(allowed).toBe(true);
@@ -394,7 +437,7 @@ const PROCEDURES: Procedure[] = [
     "sessions.markRead",
     // Only active members may move a group read position. A left or removed member still has its
     // session row, but must learn nothing more of the group (not even how far it went).
-    "U F A A F F A",
+    "U F A A A F F A",
     (api, f) => api.sessions.markRead({ peerId: f.groupId }),
     (read, f) => {
       expect(read).toEqual({ readSeq: f.lastSeq, unreadCount: 0 });
@@ -411,7 +454,7 @@ const CELLS = PROCEDURES.flatMap((procedure) =>
 beforeAll(async () => {
   t = await createTestContext();
   anonymous = await callerFor(t.ctx, null);
-  const names = ["owner", "member", "muted", "left", "removed", "stranger", "applicant", "invitee"] as const;
+  const names = ["owner", "member", "muted", "admin", "left", "removed", "stranger", "applicant", "invitee"] as const;
   const actors = await Promise.all(names.map((name) => newActor(t.ctx, name)));
   users = Object.fromEntries(names.map((name, i) => [name, actors[i]])) as typeof users;
 });

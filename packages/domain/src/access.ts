@@ -1,5 +1,6 @@
 import { ACTIVE_MEMBER_STATUSES, ContactStatus, ContactType, contacts, groups, GroupStatus, MemberRole, UserStatus } from "@omnilink/db";
 import { and, eq, inArray } from "drizzle-orm";
+import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import { forbidden, type AppError } from "./errors.js";
 
 /**
@@ -83,6 +84,10 @@ export const membershipRows = () => eq(contacts.contactType, ContactType.group);
 
 /** SQL: a membership row (user_contact) that is active. */
 export const activeMembershipRow = () => and(membershipRows(), inArray(contacts.status, [...ACTIVE_MEMBER_STATUSES]));
+
+/** SQL: a membership row (`user_contact`, or an alias of it) that is active and holds the admin role. */
+export const activeAdminRow = (table: { contactType: AnyPgColumn; status: AnyPgColumn; role: AnyPgColumn } = contacts) =>
+  and(eq(table.contactType, ContactType.group), inArray(table.status, [...ACTIVE_MEMBER_STATUSES]), eq(table.role, MemberRole.admin));
 
 /** SQL: a group row (group_info) that is normal. */
 export const normalGroupRow = () => eq(groups.status, GroupStatus.normal);

@@ -101,7 +101,7 @@ describe("group reads", () => {
   it("getGroupInfo answers members and the owner, 404 for unknown groups, 403 for others (legacy-contract D5)", async () => {
     const info = await getGroupInfo(t.ctx, a, groupId);
     expect(Object.keys(info).sort()).toEqual(
-      ["addMode", "avatar", "createdAt", "memberCnt", "name", "notice", "ownerId", "status", "updatedAt", "uuid"].sort(),
+      ["addMode", "avatar", "createdAt", "memberCnt", "muteAll", "name", "notice", "ownerId", "status", "updatedAt", "uuid"].sort(),
     );
     expect(info).toMatchObject({ uuid: groupId, name: "reads", notice: "n", ownerId: owner, memberCnt: 3 });
     expect((await getGroupInfo(t.ctx, owner, groupId)).uuid).toBe(groupId);
@@ -116,9 +116,9 @@ describe("group reads", () => {
     await setMemberMuted(t.ctx, a, { groupId: g.uuid, userId: owner, muted: true });
     const members = await listGroupMembers(t.ctx, b, g.uuid);
     expect(members.map((m) => [m.userId, m.role, m.muted])).toEqual([
-      [a, 1, false],
-      [b, 0, false],
-      [owner, 0, true],
+      [a, "owner", false],
+      [b, "member", false],
+      [owner, "member", true],
     ]);
     expect(Object.keys(members[0] ?? {}).sort()).toEqual(["avatar", "gender", "muted", "nickname", "role", "userId", "username"]);
     await leaveGroup(t.ctx, b, g.uuid);
@@ -263,8 +263,8 @@ describe("transferOwnership", () => {
     await leaveGroup(t.ctx, owner, g.uuid);
     expect(await memberCount(t.ctx, g.uuid)).toEqual({ cnt: 2, real: 2 });
     expect((await listGroupMembers(t.ctx, b, g.uuid)).map((m) => [m.userId, m.role])).toEqual([
-      [a, 1],
-      [b, 0],
+      [a, "owner"],
+      [b, "member"],
     ]);
   });
 });

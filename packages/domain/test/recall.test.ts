@@ -1,4 +1,4 @@
-import { ContactType, contacts, conversations, messages, MemberRole, queryRows, streamTicks } from "@omnilink/db";
+import { conversations, groups, messages, queryRows, streamTicks } from "@omnilink/db";
 import { createTestDb, type TestDb } from "@omnilink/db/testing";
 import { and, arrayOverlaps, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -7,7 +7,7 @@ import { deleteFriend } from "../src/contacts/friends.js";
 import type { DomainContext } from "../src/context.js";
 import { createDomain } from "../src/create.js";
 import { AppError } from "../src/errors.js";
-import { leaveGroup, removeMembers, setMemberMuted } from "../src/groups/index.js";
+import { leaveGroup, removeMembers, setGroupAdmin, setMemberMuted } from "../src/groups/index.js";
 import { listHistory, listHistoryPage } from "../src/messages/history.js";
 import { RECALLED_PREVIEW } from "../src/messages/preview.js";
 import { recallMessage, RecallErrors } from "../src/messages/recall.js";
@@ -22,12 +22,10 @@ const t = useTestContext({ groupSendBurst: 10_000, groupSendPerSecond: 10_000, g
 
 const recall = (ctx: DomainContext, userId: string, messageId: string) => recallMessage(ctx, userId, { messageId });
 
-/** Appoints an admin the way the admin API will: the membership row's role. */
+/** Appoints an admin through the owner's API. */
 async function makeAdmin(ctx: DomainContext, userId: string, groupId: string): Promise<void> {
-  await ctx.db
-    .update(contacts)
-    .set({ role: MemberRole.admin })
-    .where(and(eq(contacts.userId, userId), eq(contacts.contactId, groupId), eq(contacts.contactType, ContactType.group)));
+  const [owner] = await ctx.db.select({ ownerId: groups.ownerId }).from(groups).where(eq(groups.uuid, groupId));
+  await setGroupAdmin(ctx, owner!.ownerId, { groupId, userId, admin: true });
 }
 
 /** Moves a message's send time into the past, past any recall window. */
@@ -183,10 +181,7 @@ describe("recall by the owner and admins", () => {
     const byAdmin2Again = await said(admin2, "admin2 again");
     await makeAdmin(t.ctx, plain2, groupId);
     await expectAppError(recall(t.ctx, plain2, byAdmin2Again), "FORBIDDEN", "管理员只能撤回普通成员的消息");
-    await t.ctx.db
-      .update(contacts)
-      .set({ role: MemberRole.member })
-      .where(and(eq(contacts.userId, admin2), eq(contacts.contactId, groupId), eq(contacts.contactType, ContactType.group)));
+    await setGroupAdmin(t.ctx, owner, { groupId, userId: admin2, admin: false });
     expect((await recall(t.ctx, plain2, byAdmin2Again)).changed).toBe(true);
   });
 });
@@ -359,6 +354,36 @@ describe("recall races", () => {
     }
   });
 
+  it("an admin revoked while recalling an ordinary member's message: refused or before the revocation", async () => {
+    const rounds = 40;
+    const setups = [];
+    for (let i = 0; i < rounds; i++) {
+      const { owner, members, groupId } = await groupWith(t.ctx, 2);
+      const [admin = "", plain = ""] = members;
+      await setGroupAdmin(t.ctx, owner, { groupId, userId: admin, admin: true });
+      const { message } = await send(t.ctx, plain, groupId, `plain ${i}`);
+      await age(t.ctx, message.uuid, 10);
+      setups.push({ owner, admin, groupId, message });
+    }
+    const mark = await streamMark(t.ctx);
+    const results = await Promise.allSettled(
+      setups.flatMap((s) => [recall(t.ctx, s.admin, s.message.uuid), setGroupAdmin(t.ctx, s.owner, { groupId: s.groupId, userId: s.admin, admin: false })]),
+    );
+    onlyRefusals(results);
+    for (const [i, s] of setups.entries()) {
+      const r = results[2 * i];
+      expect(results[2 * i + 1]?.status).toBe("fulfilled");
+      const revocation = await eventId(t.ctx, "member.role", mark, (p) => p.userId === s.admin && p.role === "member");
+      if (r?.status === "rejected") {
+        expect((r.reason as AppError).message).toBe("只能撤回自己的消息");
+        continue;
+      }
+      const recallEvent = await eventId(t.ctx, "message.recalled", mark, (p) => p.messageId === s.message.uuid);
+      const pos = await positions(t.ctx, [recallEvent, revocation]);
+      expect(pos.get(recallEvent)!, `round ${i}: the recall must precede the revocation`).toBeLessThan(pos.get(revocation)!);
+    }
+  });
+
   it("a friend deleted while the other recalls: refused or before the deletion", async () => {
     const rounds = 25;
     const setups = [];
@@ -380,6 +405,95 @@ describe("recall races", () => {
       const recallEvent = await eventId(t.ctx, "message.recalled", mark, (p) => p.messageId === s.message.uuid);
       const pos = await positions(t.ctx, [recallEvent, removal]);
       expect(pos.get(recallEvent)!, `round ${i}: the recall must precede the deletion`).toBeLessThan(pos.get(removal)!);
+    }
+  });
+
+  /**
+   * The same races made certain on PostgreSQL: a transaction holds the message's row lock, so the
+   * recall stops at its UPDATE, after it has read the rule; the change that takes the right away
+   * then gets its chance before the row is released. Under the group or pair lock the change waits
+   * for the recall instead. (PGlite runs one transaction at a time: there the calls simply run in
+   * turn, and the same order must hold.)
+   */
+  const onPostgres = process.env.DATABASE_URL !== undefined;
+  async function raceWithRowHeld(messageId: string, recallCall: () => Promise<unknown>, change: () => Promise<unknown>) {
+    if (!onPostgres) return Promise.allSettled([recallCall(), change()]);
+    let release = () => {};
+    const released = new Promise<void>((r) => (release = r));
+    let held = () => {};
+    const isHeld = new Promise<void>((r) => (held = r));
+    const holder = t.ctx.db.transaction(async (tx) => {
+      await tx.select({ id: messages.id }).from(messages).where(eq(messages.uuid, messageId)).for("update");
+      held();
+      await released;
+    });
+    await isHeld;
+    const r = recallCall();
+    await settle(300);
+    const c = change();
+    await settle(300);
+    release();
+    await holder;
+    return Promise.allSettled([r, c]);
+  }
+
+  it("with the message row held: a recall is never ordered after the change that took its right away", async () => {
+    const cases: Array<{ name: string; setup: () => Promise<{ recallCall: () => Promise<unknown>; change: () => Promise<unknown>; messageId: string; changeEvent: [string, (p: Record<string, unknown>) => boolean] }> }> = [
+      {
+        name: "sender removed",
+        setup: async () => {
+          const { owner, members, groupId } = await groupWith(t.ctx, 1);
+          const m = members[0]!;
+          const { message } = await send(t.ctx, m, groupId, "mine");
+          return {
+            messageId: message.uuid,
+            recallCall: () => recall(t.ctx, m, message.uuid),
+            change: () => removeMembers(t.ctx, owner, { groupId, memberIds: [m] }),
+            changeEvent: ["member.removed", (p) => (p.userIds as string[]).includes(m)],
+          };
+        },
+      },
+      {
+        name: "admin revoked",
+        setup: async () => {
+          const { owner, members, groupId } = await groupWith(t.ctx, 2);
+          const [admin = "", plain = ""] = members;
+          await makeAdmin(t.ctx, admin, groupId);
+          const { message } = await send(t.ctx, plain, groupId, "plain");
+          await age(t.ctx, message.uuid, 10);
+          return {
+            messageId: message.uuid,
+            recallCall: () => recall(t.ctx, admin, message.uuid),
+            change: () => setGroupAdmin(t.ctx, owner, { groupId, userId: admin, admin: false }),
+            changeEvent: ["member.role", (p) => p.userId === admin && p.role === "member"],
+          };
+        },
+      },
+      {
+        name: "friend deleted",
+        setup: async () => {
+          const { a, b } = await friendsWithSessions(t.ctx);
+          const { message } = await send(t.ctx, a, b, "p");
+          return {
+            messageId: message.uuid,
+            recallCall: () => recall(t.ctx, a, message.uuid),
+            change: () => deleteFriend(t.ctx, b, { friendId: a }),
+            changeEvent: ["friend.removed", (p) => p.by === b && p.userId === a],
+          };
+        },
+      },
+    ];
+    for (const c of cases) {
+      const { messageId, recallCall, change, changeEvent } = await c.setup();
+      const mark = await streamMark(t.ctx);
+      const results = await raceWithRowHeld(messageId, recallCall, change);
+      onlyRefusals(results);
+      expect(results[1]?.status, c.name).toBe("fulfilled");
+      const changeId = await eventId(t.ctx, changeEvent[0], mark, changeEvent[1]);
+      if (results[0]?.status === "rejected") continue;
+      const recallEvent = await eventId(t.ctx, "message.recalled", mark, (p) => p.messageId === messageId);
+      const pos = await positions(t.ctx, [recallEvent, changeId]);
+      expect.soft(pos.get(recallEvent)!, `${c.name}: the recall must precede the change`).toBeLessThan(pos.get(changeId)!);
     }
   });
 

@@ -1,9 +1,9 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useLayoutEffect, useRef, useState, type FormEvent, type UIEvent } from "react";
 import { errorText } from "../api";
 import { useConsole } from "../context";
 import { formatTime, newClientId } from "../format";
-import { keys, useFriends, useSessions } from "../queries";
+import { keys, useFriends, useGroupInfo, useGroupMembers, useSessions } from "../queries";
 import { useConversation } from "../store";
 import { GroupPanel } from "./GroupPanel";
 import { SearchBox } from "./SearchScreen";
@@ -22,18 +22,23 @@ export function ChatView({ peerId }: { peerId: string }) {
   const friends = useFriends();
   const session = sessions.data?.find((s) => s.peerId === peerId);
   const name = session?.peerName ?? friends.data?.find((f) => f.userId === peerId)?.name ?? peerId;
+  // Mute-all: only the owner and admins may send; everyone sees a banner, the others a disabled composer.
+  const groupInfo = useGroupInfo(peerId, isGroup);
+  const groupMembers = useGroupMembers(peerId, isGroup);
+  const myRole = groupMembers.data?.find((m) => m.userId === me.uuid)?.role;
+  const mutedAll = isGroup && groupInfo.data?.muteAll === true;
+  const silenced = mutedAll && myRole === "member";
 
   const [loadError, setLoadError] = useState<string | null>(null);
   const [loadingOlder, setLoadingOlder] = useState(false);
   const [showPanel, setShowPanel] = useState(false);
   const [showSearch, setShowSearch] = useState(false);
   const queryClient = useQueryClient();
-  // Who may recall others' messages here: the group's owner, or an admin (see messages/recall.ts).
-  const info = useQuery({ queryKey: keys.groupInfo(peerId), queryFn: () => api.groups.info.query({ groupId: peerId }), enabled: isGroup });
-  const members = useQuery({ queryKey: keys.groupMembers(peerId), queryFn: () => api.groups.members.query({ groupId: peerId }), enabled: isGroup });
-  const myRow = members.data?.find((m) => m.userId === me.uuid);
-  const isOwner = isGroup && info.data?.ownerId === me.uuid;
-  const isManager = isOwner || (!!myRow && "admin" in myRow && myRow.admin === true);
+  // Who may recall others' messages here: the group's owner, or an admin (on ordinary members'
+  // messages; see messages/recall.ts). The server decides; the button is offered where it may agree.
+  const roleOf = (userId: string) => groupMembers.data?.find((m) => m.userId === userId)?.role;
+  const mayRecallOf = (senderId: string) =>
+    isGroup && (myRole === "owner" || (myRole === "admin" && roleOf(senderId) !== "owner" && roleOf(senderId) !== "admin"));
   const recall = useMutation({
     mutationFn: (messageId: string) => api.messages.recall.mutate({ messageId }),
     onSuccess: (result) => {
@@ -165,6 +170,11 @@ export function ChatView({ peerId }: { peerId: string }) {
             {conversation.notice}
           </p>
         )}
+        {mutedAll && (
+          <p className="notice" data-testid="mute-all-banner">
+            Mute-all is on: only the owner and admins can send messages in this group.
+          </p>
+        )}
         {loadError && (
           <p className="error" data-testid="chat-error">
             {loadError}
@@ -184,7 +194,7 @@ export function ChatView({ peerId }: { peerId: string }) {
             const own = m.sendId === me.uuid;
             const recalled = m.recalledAt !== null;
             // The server has the last word (window, roles); the button is offered where it may say yes.
-            const mayRecall = !recalled && (own || isManager);
+            const mayRecall = !recalled && (own || mayRecallOf(m.sendId));
             return (
               <div
                 key={m.uuid}
@@ -233,16 +243,22 @@ export function ChatView({ peerId }: { peerId: string }) {
           <input
             data-testid="composer-input"
             value={draft}
-            placeholder="Write a message"
+            disabled={silenced}
+            placeholder={silenced ? "Mute-all is on: only the owner and admins can send" : "Write a message"}
             onChange={(e) => {
               setDraft(e.target.value);
               clientMsgId.current = null;
             }}
           />
-          <button type="submit" className="primary" data-testid="composer-send" disabled={send.isPending || !draft.trim()}>
+          <button type="submit" className="primary" data-testid="composer-send" disabled={silenced || send.isPending || !draft.trim()}>
             Send
           </button>
         </form>
+        {silenced && (
+          <p className="muted" data-testid="composer-disabled-reason">
+            You cannot send: the group is muted for everyone but the owner and admins.
+          </p>
+        )}
         {send.error && (
           <p className="error" role="alert" data-testid="send-error">
             {errorText(send.error)}

@@ -1,19 +1,23 @@
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { errorText } from "../api";
 import { useConsole } from "../context";
 import { formatTime } from "../format";
-import { keys, useFriends } from "../queries";
+import { keys, useFriends, useGroupInfo, useGroupMembers } from "../queries";
 import { navigate } from "../router";
 
 const STATUS = ["normal", "disabled", "dismissed"];
 
-/** Group info and members; the owner's tools (invite, remove, mute, transfer, dismiss); leave. */
+/**
+ * Group info and members with their roles; the owner's tools (appoint and revoke admins, transfer,
+ * dismiss), the tools the owner and admins share (remove and mute ordinary members, mute-all),
+ * invite; leave.
+ */
 export function GroupPanel({ groupId }: { groupId: string }) {
   const { api, me, store } = useConsole();
   const queryClient = useQueryClient();
-  const info = useQuery({ queryKey: keys.groupInfo(groupId), queryFn: () => api.groups.info.query({ groupId }) });
-  const members = useQuery({ queryKey: keys.groupMembers(groupId), queryFn: () => api.groups.members.query({ groupId }) });
+  const info = useGroupInfo(groupId);
+  const members = useGroupMembers(groupId);
   const friends = useFriends();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -22,6 +26,9 @@ export function GroupPanel({ groupId }: { groupId: string }) {
   const [invitees, setInvitees] = useState<string[]>([]);
 
   const isOwner = info.data?.ownerId === me.uuid;
+  const isAdmin = members.data?.some((m) => m.userId === me.uuid && m.role === "admin") ?? false;
+  /** The owner acts on everyone else; an admin on ordinary members only. */
+  const mayModerate = (role: string) => isOwner || (isAdmin && role === "member");
   const memberIds = new Set(members.data?.map((m) => m.userId));
   const invitable = friends.data?.filter((f) => !memberIds.has(f.userId)) ?? [];
 
@@ -62,37 +69,75 @@ export function GroupPanel({ groupId }: { groupId: string }) {
           <dt>Members</dt>
           <dd data-testid="group-member-count">{g.memberCnt}</dd>
           <dt>Joining</dt>
-          <dd>{g.addMode === 1 ? "owner approves requests" : "open"}</dd>
+          <dd>{g.addMode === 1 ? "the owner or an admin approves requests" : "open"}</dd>
           <dt>Status</dt>
           <dd data-testid="group-status">{STATUS[g.status] ?? g.status}</dd>
+          <dt>Mute-all</dt>
+          <dd data-testid="group-mute-all">{g.muteAll ? "on: only the owner and admins may send" : "off"}</dd>
           <dt>Created</dt>
           <dd>{formatTime(g.createdAt)}</dd>
         </dl>
+      )}
+
+      {g && (isOwner || isAdmin) && (
+        <div className="mute-all">
+          <button
+            type="button"
+            data-testid="mute-all-toggle"
+            disabled={busy}
+            onClick={() =>
+              void run(g.muteAll ? "Mute-all off" : "Mute-all on", () => api.groups.setMuteAll.mutate({ groupId, muted: !g.muteAll }))
+            }
+          >
+            {g.muteAll ? "Turn mute-all off" : "Mute everyone"}
+          </button>
+        </div>
       )}
 
       <h4>Members</h4>
       {members.error && <p className="error">{errorText(members.error)}</p>}
       <ul className="members">
         {members.data?.map((m) => (
-          <li key={m.userId} data-testid="group-member" data-user-id={m.userId}>
+          <li key={m.userId} data-testid="group-member" data-user-id={m.userId} data-role={m.role}>
             <span>
               {m.nickname || m.username}
-              {m.role === 1 && <span className="tag">owner</span>}
+              {m.role !== "member" && (
+                <span className="tag" data-testid="member-role">
+                  {m.role}
+                </span>
+              )}
               {m.muted && <span className="tag warn">muted</span>}
               {m.userId === me.uuid && <span className="tag">me</span>}
             </span>
-            {isOwner && m.userId !== me.uuid && (
+            {m.userId !== me.uuid && mayModerate(m.role) && (
               <span className="actions">
-                <button
-                  type="button"
-                  data-testid="member-mute-toggle"
-                  disabled={busy}
-                  onClick={() =>
-                    void run(m.muted ? "Unmuted" : "Muted", () => api.groups.setMuted.mutate({ groupId, userId: m.userId, muted: !m.muted }))
-                  }
-                >
-                  {m.muted ? "Unmute" : "Mute"}
-                </button>
+                {/* An admin is never muted: a muted member is unmuted before being appointed. */}
+                {isOwner && !m.muted && (
+                  <button
+                    type="button"
+                    data-testid="member-admin-toggle"
+                    disabled={busy}
+                    onClick={() =>
+                      void run(m.role === "admin" ? "Admin revoked" : "Admin appointed", () =>
+                        api.groups.setAdmin.mutate({ groupId, userId: m.userId, admin: m.role !== "admin" }),
+                      )
+                    }
+                  >
+                    {m.role === "admin" ? "Revoke admin" : "Make admin"}
+                  </button>
+                )}
+                {m.role === "member" && (
+                  <button
+                    type="button"
+                    data-testid="member-mute-toggle"
+                    disabled={busy}
+                    onClick={() =>
+                      void run(m.muted ? "Unmuted" : "Muted", () => api.groups.setMuted.mutate({ groupId, userId: m.userId, muted: !m.muted }))
+                    }
+                  >
+                    {m.muted ? "Unmute" : "Mute"}
+                  </button>
+                )}
                 <button
                   type="button"
                   data-testid="member-remove"
@@ -101,14 +146,16 @@ export function GroupPanel({ groupId }: { groupId: string }) {
                 >
                   Remove
                 </button>
-                <button
-                  type="button"
-                  data-testid="member-transfer"
-                  disabled={busy}
-                  onClick={() => void run("Ownership transferred", () => api.groups.transferOwnership.mutate({ groupId, newOwnerId: m.userId }))}
-                >
-                  Make owner
-                </button>
+                {isOwner && (
+                  <button
+                    type="button"
+                    data-testid="member-transfer"
+                    disabled={busy}
+                    onClick={() => void run("Ownership transferred", () => api.groups.transferOwnership.mutate({ groupId, newOwnerId: m.userId }))}
+                  >
+                    Make owner
+                  </button>
+                )}
               </span>
             )}
           </li>

@@ -41,7 +41,7 @@ export function errorFrame(code: number, message: string) {
 
 /**
  * Events as frames. A join or friend request becomes the legacy `contact.apply` push (legacy-contract D6: to the
- * owner for group requests); every other event is a frame of our own with a string type and no
+ * owner and admins for group requests, D28); every other event is a frame of our own with a string type and no
  * send_id/receive_id, which the legacy client ignores (legacy-contract D15).
  */
 export function eventFrame(event: StreamEventView): Record<string, unknown> {

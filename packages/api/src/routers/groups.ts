@@ -18,8 +18,12 @@ import {
   rejectJoinRequest,
   removeMembers,
   removeMembersInput,
+  setGroupAdmin,
+  setGroupAdminInput,
   setMemberMuted,
   setMemberMutedInput,
+  setMuteAll,
+  setMuteAllInput,
   transferOwnership,
   transferOwnershipInput,
   updateGroup,
@@ -45,6 +49,8 @@ export const groupsRouter = router({
   leave: protectedProcedure.input(groupIdInput).mutation(({ ctx, input }) => leaveGroup(ctx.domain, ctx.user.uuid, input.groupId)),
   removeMembers: protectedProcedure.input(removeMembersInput).mutation(({ ctx, input }) => removeMembers(ctx.domain, ctx.user.uuid, input)),
   setMuted: protectedProcedure.input(setMemberMutedInput).mutation(({ ctx, input }) => setMemberMuted(ctx.domain, ctx.user.uuid, input)),
+  setAdmin: protectedProcedure.input(setGroupAdminInput).mutation(({ ctx, input }) => setGroupAdmin(ctx.domain, ctx.user.uuid, input)),
+  setMuteAll: protectedProcedure.input(setMuteAllInput).mutation(({ ctx, input }) => setMuteAll(ctx.domain, ctx.user.uuid, input)),
   transferOwnership: protectedProcedure
     .input(transferOwnershipInput)
     .mutation(({ ctx, input }) => transferOwnership(ctx.domain, ctx.user.uuid, input)),

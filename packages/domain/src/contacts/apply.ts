@@ -3,6 +3,7 @@ import { eq, sql } from "drizzle-orm";
 import { isUsableAccount } from "../access.js";
 import type { DomainContext } from "../context.js";
 import { applyToJoinGroup } from "../groups/index.js";
+import { requestDeciders } from "../groups/membership.js";
 import { isGroupId, newId } from "../ids.js";
 import { transact } from "../realtime/outbox.js";
 import { friendship, lockFriendPair } from "./pair.js";
@@ -14,7 +15,7 @@ export interface ApplyContactResult {
   kind: "friend" | "join";
   /** The user asked to be a friend, or the group asked to be joined. */
   targetId: string;
-  /** Who gets the legacy `contact.apply` push: the target user, or the group's owner (legacy-contract D6). */
+  /** Who gets the legacy `contact.apply` push: the target user, or the group's owner and admins (legacy-contract D6, D28). */
   notify: string[];
 }
 
@@ -32,9 +33,9 @@ export async function applyContact(ctx: DomainContext, userId: string, input: Ap
     return { applyId, kind: "friend", targetId: contactId, notify: [contactId] };
   }
   const { applyId } = await applyToJoinGroup(ctx, userId, { groupId: contactId, message });
-  // The legacy server pushed to the group id, which nobody listens on; the owner decides (legacy-contract D6).
-  const [group] = await ctx.db.select({ ownerId: groups.ownerId }).from(groups).where(eq(groups.uuid, contactId)).limit(1);
-  return { applyId, kind: "join", targetId: contactId, notify: group ? [group.ownerId] : [] };
+  // The legacy server pushed to the group id, which nobody listens on; the owner and admins decide (legacy-contract D6, D28).
+  const [group] = await ctx.db.select({ uuid: groups.uuid, ownerId: groups.ownerId }).from(groups).where(eq(groups.uuid, contactId)).limit(1);
+  return { applyId, kind: "join", targetId: contactId, notify: group ? await requestDeciders(ctx.db, group) : [] };
 }
 
 /**

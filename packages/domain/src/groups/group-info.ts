@@ -1,7 +1,7 @@
 import { ACTIVE_MEMBER_STATUSES, ContactType, contacts, groups, users, type Queryable } from "@omnilink/db";
 import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import type { DomainContext } from "../context.js";
-import { activeMembershipOf, isGroupOwner, isMuted, normalGroupRow } from "../access.js";
+import { activeMembershipOf, hasAdminRole, isGroupOwner, isMuted, normalGroupRow } from "../access.js";
 import { isActiveMember, loadGroup, type GroupRow } from "./membership.js";
 import { GroupErrors } from "./texts.js";
 
@@ -14,9 +14,13 @@ export interface GroupView {
   addMode: number;
   avatar: string;
   status: number;
+  /** 全员禁言: only the owner and admins may send (legacy-contract D29). */
+  muteAll: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
+
+export type GroupMemberRole = "owner" | "admin" | "member";
 
 export interface GroupMemberView {
   userId: string;
@@ -24,8 +28,8 @@ export interface GroupMemberView {
   nickname: string;
   avatar: string;
   gender: number;
-  /** 1 owner, 0 member (legacy). */
-  role: 0 | 1;
+  /** The owner (group_info.owner_id), an active admin, or an ordinary member. */
+  role: GroupMemberRole;
   muted: boolean;
 }
 
@@ -47,6 +51,7 @@ export function toGroupView(g: GroupRow): GroupView {
     addMode: g.addMode,
     avatar: g.avatar,
     status: g.status,
+    muteAll: g.muteAll,
     createdAt: g.createdAt,
     updatedAt: g.updatedAt,
   };
@@ -64,7 +69,7 @@ export async function getGroupInfo(ctx: DomainContext, userId: string, groupId: 
   return toGroupView(await readableGroup(ctx.db, userId, groupId));
 }
 
-/** Active members (muted included), owner first, then in join order. */
+/** Active members (muted included) with their role, owner first, then in join order. */
 export async function listGroupMembers(ctx: DomainContext, userId: string, groupId: string): Promise<GroupMemberView[]> {
   const group = await readableGroup(ctx.db, userId, groupId);
   const rows = await ctx.db
@@ -75,6 +80,7 @@ export async function listGroupMembers(ctx: DomainContext, userId: string, group
       avatar: users.avatar,
       gender: users.gender,
       status: contacts.status,
+      memberRole: contacts.role,
     })
     .from(contacts)
     .innerJoin(users, eq(users.uuid, contacts.userId))
@@ -82,9 +88,9 @@ export async function listGroupMembers(ctx: DomainContext, userId: string, group
       and(eq(contacts.contactId, groupId), eq(contacts.contactType, ContactType.group), inArray(contacts.status, [...ACTIVE_MEMBER_STATUSES])),
     )
     .orderBy(sql`${contacts.userId} = ${group.ownerId} desc`, asc(contacts.id));
-  return rows.map(({ status, ...r }): GroupMemberView => ({
+  return rows.map(({ status, memberRole, ...r }): GroupMemberView => ({
     ...r,
-    role: r.userId === group.ownerId ? 1 : 0,
+    role: r.userId === group.ownerId ? "owner" : hasAdminRole(memberRole) ? "admin" : "member",
     muted: isMuted(status),
   }));
 }

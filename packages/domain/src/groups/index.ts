@@ -1,6 +1,6 @@
 /**
- * Groups: creation, membership (invite, apply/approve, leave, remove, mute, transfer), info and
- * dismissal. Membership lives only in user_contact rows of type 1; member_cnt is recounted from
+ * Groups: creation, membership (invite, apply/approve, leave, remove, mute, transfer), admins and
+ * mute-all, info and dismissal. Membership lives only in user_contact rows of type 1; member_cnt is recounted from
  * them in every transaction that changes them.
  */
 export * from "./schemas.js";
@@ -14,4 +14,5 @@ export * from "./join-requests.js";
 export * from "./join-decisions.js";
 export * from "./leave-remove.js";
 export * from "./moderation.js";
+export * from "./admins.js";
 export * from "./dismiss.js";

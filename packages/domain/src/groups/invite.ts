@@ -1,6 +1,6 @@
 import { AddMode, ContactType, contactApplies, type Tx } from "@omnilink/db";
 import { sql } from "drizzle-orm";
-import { isGroupOwner, isNormalGroup } from "../access.js";
+import { isActiveMembership, isGroupManager, isNormalGroup } from "../access.js";
 import type { DomainContext } from "../context.js";
 import { newId } from "../ids.js";
 import { transact, type Outbox } from "../realtime/outbox.js";
@@ -9,11 +9,12 @@ import {
   activeAmong,
   assertCapacity,
   assertUsersUsable,
+  getMembership,
   grantSessions,
-  isActiveMember,
   loadGroup,
   lockGroup,
   recountMembers,
+  requestDeciders,
   type GroupRow,
 } from "./membership.js";
 import { cleanIds, type InviteMembersInput } from "./schemas.js";
@@ -26,12 +27,19 @@ export interface InviteResult {
   requested: string[];
 }
 
-const invitesDirectly = (group: GroupRow, inviterId: string) => isGroupOwner(group, inviterId) || group.addMode === AddMode.direct;
+interface Inviting {
+  group: GroupRow;
+  /** The inviter is the owner or an active admin (legacy-contract D28). */
+  manager: boolean;
+}
+
+const invitesDirectly = ({ group, manager }: Inviting) => manager || group.addMode === AddMode.direct;
 
 /**
- * legacy-contract D4: an active member invites existing, enabled users. The owner's invites, and anyone's in a
- * group without approval (add_mode 0), add them at once; otherwise each invitee gets a pending
- * join request for the owner. Invitees already in the group are skipped.
+ * legacy-contract D4: an active member invites existing, enabled users. The owner's and admins'
+ * invites, and anyone's in a group without approval (add_mode 0), add them at once; otherwise each
+ * invitee gets a pending join request for the owner and admins. Invitees already in the group are
+ * skipped.
  */
 export async function inviteMembers(ctx: DomainContext, inviterId: string, input: InviteMembersInput): Promise<InviteResult> {
   const invitees = cleanIds(input.memberIds);
@@ -39,13 +47,14 @@ export async function inviteMembers(ctx: DomainContext, inviterId: string, input
     // Which path applies decides the locks: a direct join takes the group lock, a request takes
     // apply-row locks, which must come BEFORE the group lock (lock order), so decide on a plain read.
     const seen = await checkInvite(tx, await loadGroup(tx, input.groupId), inviterId, invitees);
-    if (!invitesDirectly(seen, inviterId)) {
-      return { added: [], requested: await requestJoins(tx, outbox, seen, inviterId, invitees) };
+    if (!invitesDirectly(seen)) {
+      return { added: [], requested: await requestJoins(tx, outbox, seen.group, inviterId, invitees) };
     }
     const locked = await lockGroup(tx, input.groupId);
-    const group = await checkInvite(tx, locked.group, inviterId, []);
-    // Ownership or add_mode changed between the plain read and the lock: the path chosen is stale.
-    if (!invitesDirectly(group, inviterId)) throw GroupErrors.changedMeanwhile();
+    const checked = await checkInvite(tx, locked.group, inviterId, []);
+    // Ownership, the inviter's role or add_mode changed between the plain read and the lock: the path chosen is stale.
+    if (!invitesDirectly(checked)) throw GroupErrors.changedMeanwhile();
+    const { group } = checked;
 
     const active = await activeAmong(tx, group.uuid, invitees);
     const added = invitees.filter((id) => !active.has(id));
@@ -59,12 +68,13 @@ export async function inviteMembers(ctx: DomainContext, inviterId: string, input
 }
 
 /** Legacy order: group missing 404, not normal 403; then legacy-contract D4: inviter active member, invitees usable. */
-async function checkInvite(tx: Tx, group: GroupRow | undefined, inviterId: string, invitees: string[]): Promise<GroupRow> {
+async function checkInvite(tx: Tx, group: GroupRow | undefined, inviterId: string, invitees: string[]): Promise<Inviting> {
   if (!group) throw GroupErrors.groupNotFound();
   if (!isNormalGroup(group)) throw GroupErrors.inviteClosed();
-  if (!(await isActiveMember(tx, inviterId, group.uuid))) throw GroupErrors.notMemberRead();
+  const membership = await getMembership(tx, inviterId, group.uuid);
+  if (!isActiveMembership(membership?.status)) throw GroupErrors.notMemberRead();
   await assertUsersUsable(tx, invitees);
-  return group;
+  return { group, manager: isGroupManager(group, inviterId, membership) };
 }
 
 /**
@@ -100,11 +110,12 @@ async function requestJoins(tx: Tx, outbox: Outbox, group: GroupRow, inviterId: 
       },
     })
     .returning({ uuid: contactApplies.uuid, userId: contactApplies.userId });
+  const deciders = await requestDeciders(tx, group);
   const applyIds = new Map(rows.map((r) => [r.userId, r.uuid]));
   for (const userId of requested) {
     await outbox.event(
       "request.created",
-      { groupId: null, userIds: [group.ownerId] },
+      { groupId: null, userIds: deciders },
       {
         applyId: applyIds.get(userId) ?? "",
         kind: "join",

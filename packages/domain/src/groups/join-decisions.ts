@@ -1,17 +1,18 @@
 import { ApplyStatus, ContactType, contactApplies, type Tx } from "@omnilink/db";
 import { eq, sql } from "drizzle-orm";
-import { isGroupOwner, isNormalGroup } from "../access.js";
+import { isGroupManager, isNormalGroup } from "../access.js";
 import type { DomainContext } from "../context.js";
 import { transact } from "../realtime/outbox.js";
 import {
   activateMembers,
   assertCapacity,
   assertUsersUsable,
+  getMembership,
   grantSessions,
   isActiveMember,
-  loadGroup,
   lockGroup,
   recountMembers,
+  requestDeciders,
   type GroupRow,
 } from "./membership.js";
 import { GroupErrors } from "./texts.js";
@@ -39,29 +40,36 @@ async function lockJoinRequest(tx: Tx, applyId: string, groupId: string | undefi
 }
 
 /**
- * The decider must own a normal group. Checked before the idempotent no-op, unlike the legacy
- * server, which answered 200 to anyone for an already-passed request.
+ * The decider must be the owner or an active admin of a normal group, read under the group lock
+ * (an admin revoked concurrently is either seen revoked or waits for this decision). Checked
+ * before the idempotent no-op, unlike the legacy server, which answered 200 to anyone for an
+ * already-passed request.
  */
-function checkDecider(group: GroupRow | undefined, deciderId: string, notOwner: () => Error): GroupRow {
+async function checkDecider(tx: Tx, group: GroupRow | undefined, deciderId: string, notOwner: () => Error): Promise<GroupRow> {
   if (!group) throw GroupErrors.groupNotFound();
   if (!isNormalGroup(group)) throw GroupErrors.groupAbnormal();
-  if (!isGroupOwner(group, deciderId)) throw notOwner();
+  if (!isGroupManager(group, deciderId, await getMembership(tx, deciderId, group.uuid))) throw notOwner();
   return group;
+}
+
+/** A decision is heard by the applicant, the owner, every admin and the decider (legacy-contract D28). */
+async function decisionAudience(tx: Tx, group: GroupRow, applicantId: string, deciderId: string): Promise<string[]> {
+  return [...new Set([applicantId, deciderId, ...(await requestDeciders(tx, group))])];
 }
 
 const decided = (deciderId: string, status: number) => ({ status, decidedBy: deciderId, decidedAt: sql`now()` });
 
 /** `groupId`, when given, must be the request's group (else 404 申请不存在). */
-export async function approveJoinRequest(ctx: DomainContext, ownerId: string, applyId: string, groupId?: string): Promise<JoinDecision> {
+export async function approveJoinRequest(ctx: DomainContext, deciderId: string, applyId: string, groupId?: string): Promise<JoinDecision> {
   return transact(ctx, async (tx, outbox) => {
     const apply = await lockJoinRequest(tx, applyId, groupId);
     const { group: row, lastSeq } = await lockGroup(tx, apply.contactId);
-    const group = checkDecider(row, ownerId, GroupErrors.approveNotOwner);
+    const group = await checkDecider(tx, row, deciderId, GroupErrors.approveNotOwner);
     const result = { applyId, groupId: group.uuid, applicantId: apply.userId };
     if (apply.status === ApplyStatus.approved) return { ...result, changed: false, joined: false };
     if (apply.status === ApplyStatus.blacklisted) throw GroupErrors.applyBlacklisted();
     // Pending, or rejected earlier (legacy: a rejected request can still be approved).
-    await tx.update(contactApplies).set(decided(ownerId, ApplyStatus.approved)).where(eq(contactApplies.id, apply.id));
+    await tx.update(contactApplies).set(decided(deciderId, ApplyStatus.approved)).where(eq(contactApplies.id, apply.id));
 
     // Invited directly meanwhile: approve the request without counting them twice.
     const joined = !(await isActiveMember(tx, apply.userId, group.uuid));
@@ -73,31 +81,32 @@ export async function approveJoinRequest(ctx: DomainContext, ownerId: string, ap
     }
     await outbox.event(
       "request.decided",
-      { groupId: null, userIds: [apply.userId, ownerId] },
-      { applyId, kind: "join", applicantId: apply.userId, targetId: group.uuid, approved: true, by: ownerId },
+      { groupId: null, userIds: await decisionAudience(tx, group, apply.userId, deciderId) },
+      { applyId, kind: "join", applicantId: apply.userId, targetId: group.uuid, approved: true, by: deciderId },
     );
     if (joined) {
-      await outbox.event("member.joined", { groupId: group.uuid, userIds: [apply.userId] }, { userIds: [apply.userId], by: ownerId, via: "approval" });
+      await outbox.event("member.joined", { groupId: group.uuid, userIds: [apply.userId] }, { userIds: [apply.userId], by: deciderId, via: "approval" });
     }
     return { ...result, changed: true, joined };
   });
 }
 
 /** `groupId`, when given, must be the request's group (else 404 申请不存在). */
-export async function rejectJoinRequest(ctx: DomainContext, ownerId: string, applyId: string, groupId?: string): Promise<JoinDecision> {
+export async function rejectJoinRequest(ctx: DomainContext, deciderId: string, applyId: string, groupId?: string): Promise<JoinDecision> {
   return transact(ctx, async (tx, outbox) => {
     const apply = await lockJoinRequest(tx, applyId, groupId);
-    // No membership changes, so no group lock: the request-row lock orders it against approvals.
-    const group = checkDecider(await loadGroup(tx, apply.contactId), ownerId, GroupErrors.rejectNotOwner);
+    // The request-row lock orders it against approvals; the group lock (after it, lock order)
+    // against a concurrent revocation of the deciding admin.
+    const group = await checkDecider(tx, (await lockGroup(tx, apply.contactId)).group, deciderId, GroupErrors.rejectNotOwner);
     const result = { applyId, groupId: group.uuid, applicantId: apply.userId, joined: false };
     if (apply.status === ApplyStatus.rejected) return { ...result, changed: false };
     if (apply.status === ApplyStatus.approved) throw GroupErrors.alreadyApproved();
     if (apply.status === ApplyStatus.blacklisted) throw GroupErrors.applyBlacklisted();
-    await tx.update(contactApplies).set(decided(ownerId, ApplyStatus.rejected)).where(eq(contactApplies.id, apply.id));
+    await tx.update(contactApplies).set(decided(deciderId, ApplyStatus.rejected)).where(eq(contactApplies.id, apply.id));
     await outbox.event(
       "request.decided",
-      { groupId: null, userIds: [apply.userId, ownerId] },
-      { applyId, kind: "join", applicantId: apply.userId, targetId: group.uuid, approved: false, by: ownerId },
+      { groupId: null, userIds: await decisionAudience(tx, group, apply.userId, deciderId) },
+      { applyId, kind: "join", applicantId: apply.userId, targetId: group.uuid, approved: false, by: deciderId },
     );
     return { ...result, changed: true };
   });

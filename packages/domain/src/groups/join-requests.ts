@@ -1,10 +1,11 @@
 import { ACTIVE_MEMBER_STATUSES, ApplyStatus, ContactType, contactApplies, contacts, groups, users, type Tx } from "@omnilink/db";
-import { and, desc, eq, inArray, notExists, sql } from "drizzle-orm";
-import { isGroupOwner, isNormalGroup, normalGroupRow } from "../access.js";
+import { alias } from "drizzle-orm/pg-core";
+import { and, desc, eq, exists, inArray, notExists, or, sql } from "drizzle-orm";
+import { activeAdminRow, isGroupManager, isNormalGroup, normalGroupRow } from "../access.js";
 import type { DomainContext } from "../context.js";
 import { newId } from "../ids.js";
 import { transact } from "../realtime/outbox.js";
-import { isActiveMember, loadGroup, lockGroup, type GroupRow } from "./membership.js";
+import { getMembership, isActiveMember, loadGroup, lockGroup, requestDeciders, type GroupRow } from "./membership.js";
 import type { ApplyToJoinInput } from "./schemas.js";
 import { DEFAULT_JOIN_MESSAGE, GroupErrors } from "./texts.js";
 
@@ -56,7 +57,7 @@ export async function applyToJoinGroup(ctx: DomainContext, applicantId: string, 
     const group = await checkApply(tx, (await lockGroup(tx, input.groupId)).group, applicantId);
     await outbox.event(
       "request.created",
-      { groupId: null, userIds: [group.ownerId] },
+      { groupId: null, userIds: await requestDeciders(tx, group) },
       { applyId: row.uuid, kind: "join", applicantId, targetId: group.uuid, message, invitedBy: null },
     );
     return { applyId: row.uuid };
@@ -94,11 +95,11 @@ function pendingJoin(db: DomainContext["db"]) {
   return and(eq(contactApplies.contactType, ContactType.group), eq(contactApplies.status, ApplyStatus.pending), notExists(alreadyMember));
 }
 
-/** Pending requests to join one group, newest first; owner only. */
-export async function listJoinRequests(ctx: DomainContext, ownerId: string, groupId: string): Promise<JoinRequestView[]> {
+/** Pending requests to join one group, newest first; the owner and admins only. */
+export async function listJoinRequests(ctx: DomainContext, userId: string, groupId: string): Promise<JoinRequestView[]> {
   const group = await loadGroup(ctx.db, groupId);
   if (!group) throw GroupErrors.groupNotFound();
-  if (!isGroupOwner(group, ownerId)) throw GroupErrors.approveNotOwner();
+  if (!isGroupManager(group, userId, await getMembership(ctx.db, userId, groupId))) throw GroupErrors.approveNotOwner();
   return ctx.db
     .select(requestColumns)
     .from(contactApplies)
@@ -107,13 +108,21 @@ export async function listJoinRequests(ctx: DomainContext, ownerId: string, grou
     .orderBy(desc(contactApplies.lastApplyAt), desc(contactApplies.id));
 }
 
-/** Pending join requests of every normal group I own, newest first (the contacts module's pending list). */
-export async function listPendingJoinRequestsForOwner(ctx: DomainContext, ownerId: string): Promise<OwnerJoinRequestView[]> {
+/**
+ * Pending join requests of every normal group I own or am an active admin of, newest first (the
+ * contacts module's pending list; legacy-contract D28).
+ */
+export async function listPendingJoinRequestsForOwner(ctx: DomainContext, userId: string): Promise<OwnerJoinRequestView[]> {
+  const mine = alias(contacts, "manager");
+  const iAdminister = ctx.db
+    .select({ one: sql`1` })
+    .from(mine)
+    .where(and(eq(mine.userId, userId), eq(mine.contactId, groups.uuid), activeAdminRow(mine)));
   return ctx.db
     .select({ ...requestColumns, groupId: groups.uuid, groupName: groups.name })
     .from(contactApplies)
     .innerJoin(groups, eq(groups.uuid, contactApplies.contactId))
     .innerJoin(users, eq(users.uuid, contactApplies.userId))
-    .where(and(pendingJoin(ctx.db), eq(groups.ownerId, ownerId), normalGroupRow()))
+    .where(and(pendingJoin(ctx.db), or(eq(groups.ownerId, userId), exists(iAdminister)), normalGroupRow()))
     .orderBy(desc(contactApplies.lastApplyAt), desc(contactApplies.id));
 }

@@ -4,12 +4,13 @@ import {
   ContactType,
   contacts,
   groups,
+  MemberRole,
   users,
   type Queryable,
   type Tx,
 } from "@omnilink/db";
 import { and, count, eq, inArray, notInArray, sql } from "drizzle-orm";
-import { activeMembershipRow, isActiveMembership, isUsableAccount } from "../access.js";
+import { activeAdminRow, activeMembershipRow, isActiveMembership, isGroupManager, isGroupOwner, isNormalGroup, isUsableAccount } from "../access.js";
 import type { DomainContext } from "../context.js";
 import { ensureConversation, ensureSession, lockConversation } from "../sessions/ensure.js";
 import { GroupErrors } from "./texts.js";
@@ -23,10 +24,10 @@ export async function loadGroup(q: Queryable, groupId: string): Promise<GroupRow
   return row;
 }
 
-/** The user's membership row of a group, whatever its status (0/5 active, 6 left, 7 kicked, 8 dismissed). */
-export async function getMembership(q: Queryable, userId: string, groupId: string): Promise<{ status: number } | undefined> {
+/** The user's membership row of a group, whatever its status (0/5 active, 6 left, 7 kicked, 8 dismissed), and its role. */
+export async function getMembership(q: Queryable, userId: string, groupId: string): Promise<{ status: number; role: number } | undefined> {
   const [row] = await q
-    .select({ status: contacts.status })
+    .select({ status: contacts.status, role: contacts.role })
     .from(contacts)
     .where(and(eq(contacts.userId, userId), eq(contacts.contactId, groupId), eq(contacts.contactType, ContactType.group)))
     .limit(1);
@@ -61,6 +62,50 @@ export async function activeAmong(q: Queryable, groupId: string, userIds: string
       ),
     );
   return new Set(rows.map((r) => r.userId));
+}
+
+/** Ids of the group's active admins (the owner is not one), in join order. */
+export async function activeAdminIds(q: Queryable, groupId: string): Promise<string[]> {
+  const rows = await q
+    .select({ userId: contacts.userId })
+    .from(contacts)
+    .where(and(eq(contacts.contactId, groupId), activeAdminRow()))
+    .orderBy(contacts.id);
+  return rows.map((r) => r.userId);
+}
+
+/** Who hears about a group's join requests: the owner and every active admin (legacy-contract D28). */
+export async function requestDeciders(q: Queryable, group: Pick<GroupRow, "uuid" | "ownerId">): Promise<string[]> {
+  return [group.ownerId, ...(await activeAdminIds(q, group.uuid)).filter((id) => id !== group.ownerId)];
+}
+
+/** The caller's standing in a group, as read under its lock: owner, admin, or neither. */
+export interface ManagedGroup {
+  group: GroupRow;
+  lastSeq: number;
+  /** The caller owns the group (otherwise they are an active admin). */
+  isOwner: boolean;
+}
+
+/**
+ * Locks the group and checks that the caller is its owner or an active admin, in that order:
+ * missing 404, not a manager `notManager`, not normal `closed`. Every check reads after the lock,
+ * so an admin revoked (or removed) by a transaction that committed first is refused, and one
+ * revoked later waits for this transaction.
+ */
+export async function lockManagedGroup(
+  tx: Tx,
+  groupId: string,
+  userId: string,
+  notManager: () => Error,
+  closed: () => Error = GroupErrors.groupClosed,
+): Promise<ManagedGroup> {
+  const { group, lastSeq } = await lockGroup(tx, groupId);
+  if (!group) throw GroupErrors.groupNotFound();
+  const isOwner = isGroupOwner(group, userId);
+  if (!isOwner && !isGroupManager(group, userId, await getMembership(tx, userId, group.uuid))) throw notManager();
+  if (!isNormalGroup(group)) throw closed();
+  return { group, lastSeq, isOwner };
 }
 
 /**
@@ -105,8 +150,9 @@ export async function activateMembers(tx: Tx, groupId: string, userIds: string[]
     .values(userIds.map((userId) => ({ userId, contactId: groupId, contactType: ContactType.group, status: ContactStatus.normal })))
     .onConflictDoUpdate({
       target: [contacts.userId, contacts.contactId, contacts.contactType],
-      set: { status: ContactStatus.normal, updatedAt: sql`now()` },
-      // An already-active member keeps its row (a muted member stays muted).
+      // A rejoin starts as an ordinary member: an earlier admin role is not restored.
+      set: { status: ContactStatus.normal, role: MemberRole.member, updatedAt: sql`now()` },
+      // An already-active member keeps its row (a muted member stays muted, an admin stays admin).
       setWhere: notInArray(contacts.status, ACTIVE),
     });
 }

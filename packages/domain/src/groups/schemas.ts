@@ -65,6 +65,19 @@ export const transferOwnershipInput = z.object({
 });
 export type TransferOwnershipInput = z.infer<typeof transferOwnershipInput>;
 
+export const setGroupAdminInput = z.object({
+  groupId: id,
+  userId: id,
+  admin: z.boolean(),
+});
+export type SetGroupAdminInput = z.infer<typeof setGroupAdminInput>;
+
+export const setMuteAllInput = z.object({
+  groupId: id,
+  muted: z.boolean(),
+});
+export type SetMuteAllInput = z.infer<typeof setMuteAllInput>;
+
 /** Trims, drops empties and duplicates, keeping first-seen order (the legacy member order). */
 export function cleanIds(ids: readonly string[]): string[] {
   return [...new Set(ids.map((i) => i.trim()).filter((i) => i.length > 0))];

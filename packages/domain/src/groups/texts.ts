@@ -43,6 +43,17 @@ export const GroupErrors = {
 
   updateNotOwner: () => forbidden("只有群主可以修改群资料"),
 
+  // Admins and mute-all (legacy-contract D28–D30): new operations, so the texts are ours.
+  adminNotOwner: () => forbidden("只有群主可以设置管理员"),
+  adminIsOwner: () => badRequest("群主不能被设为管理员"),
+  adminIsMuted: () => badRequest("该成员被禁言中，请先解除禁言"),
+  tooManyAdmins: () => conflict("管理员人数已达上限"),
+  managerOnly: () => forbidden("只有群主和管理员可以操作"),
+  adminCannotTouchManager: () => forbidden("管理员不能对群主或其他管理员操作"),
+  cannotMuteAdmin: () => badRequest("不能禁言管理员，请先取消其管理员身份"),
+  addModeOwnerOnly: () => forbidden("只有群主可以修改入群方式"),
+  muteAllNotManager: () => forbidden("只有群主和管理员可以设置全员禁言"),
+
   /** Normal-status requirement of the owner-only writes (mute, transfer, update). */
   groupClosed: () => forbidden("群组已解散或状态异常"),
   /** A permission decided on a read that a concurrent change made stale; the caller can retry. */

@@ -49,6 +49,11 @@ export interface EventPayloads {
   "member.removed": { userIds: string[]; by: string };
   "member.muted": { userId: string; by: string };
   "member.unmuted": { userId: string; by: string };
+  // Group admins and mute-all (legacy-contract D28–D30).
+  /** The owner appointed (`admin`) or revoked (`member`) an admin; to the group's members. */
+  "member.role": { userId: string; role: "admin" | "member"; by: string };
+  /** An owner or admin switched mute-all; to the group's members. */
+  "group.muteAll": { muted: boolean; by: string };
   "request.created": { applyId: string; kind: RequestKind; applicantId: string; targetId: string; message: string; invitedBy: string | null };
   "request.decided": { applyId: string; kind: RequestKind; applicantId: string; targetId: string; approved: boolean; by: string };
   "friend.removed": { by: string; userId: string };
