@@ -97,3 +97,35 @@ test("search: all conversations from the Search tab, one conversation from the c
   await a.context.close();
   await b.context.close();
 });
+
+test("recall by an admin: an ordinary member's message yes, the owner's no", async ({ browser }) => {
+  const a = await registerUser(browser, "Owner");
+  const b = await registerUser(browser, "Admin");
+  const c = await registerUser(browser, "Plain");
+  await befriend(a, b);
+  await befriend(a, c);
+  await a.page.getByTestId("nav-new-group").click();
+  await a.page.getByTestId("group-name-input").fill(`A ${uniq()}`.slice(0, 20));
+  for (const u of [b, c]) await a.page.locator(`[data-testid="group-member-option"][data-user-id="${u.id}"] input`).check();
+  await a.page.getByTestId("group-create-submit").click();
+  await expect(a.page.getByTestId("chat-view")).toBeVisible();
+  const groupId = (await a.page.getByTestId("chat-peer-id").textContent())?.trim() ?? "";
+  for (const u of [b, c]) {
+    await sessionItem(u.page, groupId).click();
+    await expect(u.page.getByTestId("chat-view")).toHaveAttribute("data-peer-id", groupId);
+  }
+  await a.page.getByTestId("group-panel-toggle").click();
+  await a.page.locator(`[data-testid="group-member"][data-user-id="${b.id}"]`).getByTestId("member-admin-toggle").click();
+  await expect(a.page.getByTestId("group-panel-result")).toHaveText("Admin appointed");
+
+  await send(a, "from the owner");
+  await send(c, "from a plain member");
+  await expect(messageWith(b.page, "from a plain member")).toHaveCount(1);
+  // B (admin) is offered recall on C's message, not on the owner's.
+  await expect(messageWith(b.page, "from the owner").getByTestId("message-recall")).toHaveCount(0);
+  await messageWith(b.page, "from a plain member").getByTestId("message-recall").click();
+  await expect(recalled(c.page)).toHaveCount(1);
+  await expect(recalled(c.page).getByTestId("message-recalled")).toHaveText("This message was recalled by a group manager");
+  await expect(recalled(a.page)).toHaveCount(1);
+  for (const u of [a, b, c]) await u.context.close();
+});
