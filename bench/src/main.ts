@@ -21,7 +21,7 @@ import { measureMemory } from "./memory.js";
 import { sampleWaits, type WaitSummary } from "./pg-waits.js";
 import { startServer, serverWarnings, stopAllChildren, type ServerProcess } from "./processes.js";
 import { busiestProfile, type ProfileSummary } from "./profile.js";
-import { historyCaseName, measureHistory, measureSessions, prepareSessions, type HistoryCase } from "./reads.js";
+import { historyCaseName, measureHistory, measureSearch, measureSessions, prepareSessions, searchCaseName, type HistoryCase, type SearchCase } from "./reads.js";
 import { startRedis, type RedisProcess } from "./redis.js";
 import { boundReading, renderMarkdown, targetsMet, writeResults, type BenchResult, type BusOutageFigures, type ReportNotes, type Skipped, type TwoNodesFigures } from "./report.js";
 import { baselineInserts, measureBaselineInserts, measureOurSends, type SendOutcome } from "./send.js";
@@ -279,6 +279,12 @@ async function main(): Promise<void> {
     historyP50.set(which, figure.p50);
     log(`history ${which}: p50 ${figure.p50} ms p99 ${figure.p99} ms`);
   }
+  const searchRows: BenchResult["search"] = [];
+  for (const which of ["one_rare", "one_common", "all_rare"] as SearchCase[]) {
+    const figure = await measureSearch(ctx, server.url, historyGroup, which);
+    searchRows.push({ case: searchCaseName(ctx, which), p50_ms: figure.p50, p99_ms: figure.p99 });
+    log(`search ${which}: p50 ${figure.p50} ms p99 ${figure.p99} ms`);
+  }
   await shutdown(server);
 
   // ---- two nodes on one PostgreSQL database, Redis between them -----------------------------------
@@ -331,6 +337,7 @@ async function main(): Promise<void> {
     fanout: fanoutRows,
     send: sendRows,
     history: historyRows,
+    search: searchRows,
     sessions: { groups: config.sessions.groups, p50_ms: sessions.p50, p99_ms: sessions.p99 },
     memory: { connections: memory.connections, bytes_per_connection: memory.bytesPerConnection },
     integrity: { lost, duplicated },

@@ -80,6 +80,58 @@ export async function measureHistory(ctx: RunContext, url: string, group: BenchG
   return latency(requests, warmup, historyCall(ctx, url, group, which));
 }
 
+export type SearchCase = "one_rare" | "one_common" | "all_rare";
+
+interface SearchPageResult {
+  items: Array<{ peerId: string; message: { seq: number; content: string } }>;
+}
+
+/**
+ * messages.search over the history group's bulk-loaded messages ("history message number N"): a
+ * rare word (the digits of one message, about one match: the trigram index), a common one (every
+ * message matches: the newest page, walking the conversation's index), in the group and across all
+ * of the reader's conversations. Each call checks what it must return.
+ */
+export function searchCall(ctx: RunContext, url: string, group: BenchGroup, which: SearchCase): () => Promise<void> {
+  const { messages: total, depth, pageSize } = ctx.config.history;
+  const reader = group.members[0]!;
+  const rareSeq = total - depth;
+  const rare = String(rareSeq);
+  const check = (r: SearchPageResult, expectFirstSeq: number, expectCount: number | "some") => {
+    const first = r.items[0];
+    const countOk = expectCount === "some" ? r.items.length >= 1 : r.items.length === expectCount;
+    if (!countOk || first?.message.seq !== expectFirstSeq || first.peerId !== group.id) {
+      throw new Error(`search ${which}: expected ${expectCount} items from seq ${expectFirstSeq} in ${group.id}, got ${r.items.length} from ${first?.message.seq} in ${first?.peerId}`);
+    }
+  };
+  switch (which) {
+    case "one_rare":
+      return async () => check(await query<SearchPageResult>(url, "messages.search", { peerId: group.id, query: rare, limit: 20 }, reader.token), rareSeq, "some");
+    case "one_common":
+      return async () =>
+        check(await query<SearchPageResult>(url, "messages.search", { peerId: group.id, query: "History Message", limit: pageSize }, reader.token), total, pageSize);
+    case "all_rare":
+      return async () => check(await query<SearchPageResult>(url, "messages.search", { query: rare, limit: 20 }, reader.token), rareSeq, "some");
+  }
+}
+
+export function searchCaseName(ctx: RunContext, which: SearchCase): string {
+  const n = ctx.config.history.messages.toLocaleString("en");
+  switch (which) {
+    case "one_rare":
+      return `search in the ${n}-message group, a rare word (messages.search peerId)`;
+    case "one_common":
+      return `search in the ${n}-message group, a word every message has: newest ${ctx.config.history.pageSize} (messages.search peerId)`;
+    case "all_rare":
+      return `search across all the reader's conversations, a rare word (messages.search)`;
+  }
+}
+
+export async function measureSearch(ctx: RunContext, url: string, group: BenchGroup, which: SearchCase) {
+  const { requests, warmup } = ctx.config.history;
+  return latency(requests, warmup, searchCall(ctx, url, group, which));
+}
+
 /** The partner sends one message into each of the viewer's groups, so every session has an unread count. */
 export async function prepareSessions(url: string, partner: BenchUser, groups: BenchGroup[]): Promise<void> {
   await pool(groups.length, 16, async (i) => {

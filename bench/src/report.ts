@@ -11,6 +11,8 @@ export interface BenchResult {
   fanout: Array<{ members: number; delivered_per_s: number; baseline_delivered_per_s: number; ratio: number; p50_ms: number; p99_ms: number }>;
   send: Array<{ members: number; per_s: number; baseline_per_s: number; ratio: number }>;
   history: Array<{ case: string; p50_ms: number; p99_ms: number }>;
+  /** messages.search over the history group's messages (no target: a figure to watch). */
+  search: Array<{ case: string; p50_ms: number; p99_ms: number }>;
   sessions: { groups: number; p50_ms: number; p99_ms: number };
   memory: { connections: number; bytes_per_connection: number };
   integrity: { lost: number; duplicated: number };
@@ -221,6 +223,7 @@ export function renderMarkdown(r: BenchResult, notes: ReportNotes): string {
     const cursor = h.case.includes("cursor") || h.case.startsWith("newest");
     out.push(`| history: ${h.case} | | | | ${h.p50_ms} / ${h.p99_ms} ms | ${cursor ? `p50 ≤ ${TARGETS.historyCursorP50Ms} ms` : "(none)"} | ${cursor ? mark(h.p50_ms <= TARGETS.historyCursorP50Ms) : ""} |`);
   }
+  for (const q of r.search ?? []) out.push(`| ${q.case} | | | | ${q.p50_ms} / ${q.p99_ms} ms | (none) | |`);
   out.push(`| sessions.list, user in ${r.sessions.groups} groups (unread counts) | | | | ${r.sessions.p50_ms} / ${r.sessions.p99_ms} ms | (none) | |`);
   out.push(
     `| memory per idle /wss connection (${num(r.memory.connections)} open) | ${num(r.memory.bytes_per_connection)} bytes (${num(r.memory.bytes_per_connection / 1024)} KiB) | | | | ≤ 30 KiB | ${mark(met.memory)} |`,

@@ -12,8 +12,9 @@ import { JoinGroupScreen } from "./screens/JoinGroupScreen";
 import { NewGroupScreen } from "./screens/NewGroupScreen";
 import { RequestsScreen } from "./screens/RequestsScreen";
 import { SessionList } from "./screens/SessionList";
-import { MessageStore, peerOf } from "./store";
 import { TypingStore } from "./typing";
+import { MessageStore, peerOf, peerOfConversation } from "./store";
+import { SearchScreen } from "./screens/SearchScreen";
 
 export function App() {
   const [auth, setAuth] = useState<StoredAuth | null>(loadAuth);
@@ -118,6 +119,12 @@ function ConsoleShell({ auth, onLogout }: { auth: StoredAuth; onLogout: () => vo
         return;
       }
       const event = item.event;
+      if (event.type === "message.recalled") {
+        const p = event.payload as { messageId: string; conversationId: string; by: string };
+        store.recall(peerOfConversation(p.conversationId, me.uuid), p.messageId, event.createdAt, p.by);
+        void queryClient.invalidateQueries({ queryKey: keys.sessions });
+        return;
+      }
       const notice = event.groupId ? noticeFor(event, me.uuid) : undefined;
       if (event.groupId && notice !== undefined) store.setNotice(event.groupId, notice);
       // Membership, approval and friend events are rare: refresh every list.
@@ -186,6 +193,8 @@ function Screen({ route }: { route: ReturnType<typeof parseRoute> }) {
       return <NewGroupScreen />;
     case "groups/join":
       return <JoinGroupScreen />;
+    case "search":
+      return <SearchScreen />;
     default:
       return <Welcome />;
   }
@@ -233,6 +242,7 @@ function Header() {
         )}
         {tab("/groups/new", "New group", "nav-new-group")}
         {tab("/groups/join", "Join group", "nav-join-group")}
+        {tab("/search", "Search", "nav-search")}
       </nav>
       <div className="me">
         <span className={`live live-${live.status}`} data-testid="live-status" data-status={live.status} title={live.detail ?? ""}>

@@ -34,19 +34,36 @@ export class MessageStore {
     return this.conversations.get(peerId) ?? EMPTY;
   }
 
-  /** Adds messages; returns how many were new. */
+  /** Adds messages; returns how many were new. A copy that is recalled replaces one that is not. */
   add(peerId: string, incoming: readonly MessageView[]): number {
     const current = this.get(peerId);
-    const known = new Set(current.messages.map((m) => m.uuid));
+    const known = new Map(current.messages.map((m) => [m.uuid, m]));
+    let replaced = false;
     const fresh = incoming.filter((m) => {
-      if (known.has(m.uuid)) return false;
-      known.add(m.uuid);
+      const held = known.get(m.uuid);
+      if (held) {
+        if (m.recalledAt && !held.recalledAt) {
+          known.set(m.uuid, m);
+          replaced = true;
+        }
+        return false;
+      }
+      known.set(m.uuid, m);
       return true;
     });
-    if (fresh.length === 0) return 0;
-    const messages = [...current.messages, ...fresh].sort((a, b) => a.seq - b.seq);
+    if (fresh.length === 0 && !replaced) return 0;
+    const messages = [...known.values()].sort((a, b) => a.seq - b.seq);
     this.set(peerId, { ...current, messages });
     return fresh.length;
+  }
+
+  /** A `message.recalled` event: the held copy (if any) loses its content and shows the marker. */
+  recall(peerId: string, messageId: string, at: Date, by: string): void {
+    const current = this.get(peerId);
+    const held = current.messages.find((m) => m.uuid === messageId);
+    if (!held || held.recalledAt) return;
+    const erased: MessageView = { ...held, content: "", url: "", fileType: "", fileName: "", fileSize: "", mentionedUserIds: [], mentionAll: false, recalledAt: at, recalledBy: by };
+    this.set(peerId, { ...current, messages: current.messages.map((m) => (m.uuid === messageId ? erased : m)) });
   }
 
   setHasMore(peerId: string, hasMore: boolean): void {
@@ -87,6 +104,13 @@ export class MessageStore {
 
 export function useConversation(store: MessageStore, peerId: string): Conversation {
   return useSyncExternalStore(store.subscribe, () => store.get(peerId));
+}
+
+/** Whose conversation a conversation id is, seen from `me`: the group, or the other user of "a:b". */
+export function peerOfConversation(conversationId: string, me: string): string {
+  if (conversationId.startsWith("G")) return conversationId;
+  const [a = "", b = ""] = conversationId.split(":");
+  return a === me ? b : a;
 }
 
 /** Whose conversation a message belongs to, seen from `me`: the group, or the other user. */

@@ -402,6 +402,60 @@ const PROCEDURES: Procedure[] = [
     { readOnly: true },
   ),
   procedure(
+    "messages.recall (a member's message)",
+    // The sender within the window, the owner, an admin (an ordinary member's message); nobody else.
+    "U F A F A F F A",
+    async (api, f) => api.messages.recall({ messageId: await messageAt(f, 2) }),
+    async (result, f, me) => {
+      expect(result).toMatchObject({ changed: true, message: { conversationId: f.groupId, seq: 2, content: "", recalledBy: me } });
+      const page = await users.owner.api.messages.history({ peerId: f.groupId });
+      expect(page.items.map((m) => [m.seq, m.content, m.recalledBy])).toEqual([
+        [1, "one", null],
+        [2, "", me],
+        [3, "three", null],
+      ]);
+    },
+  ),
+  procedure(
+    "messages.recall (the owner's message)",
+    // Only the owner (an admin is refused: the owner's message is not an ordinary member's).
+    "U F F F F F F A",
+    async (api, f) => api.messages.recall({ messageId: await messageAt(f, 1) }),
+    (result, f, me) => {
+      expect(result).toMatchObject({ changed: true, message: { conversationId: f.groupId, seq: 1, content: "", recalledBy: me } });
+    },
+  ),
+  procedure(
+    "messages.search (in the group)",
+    "U F A A A F F A",
+    (api, f) => api.messages.search({ peerId: f.groupId, query: "T" }),
+    (page, f) => {
+      expect(page.items.map((h) => [h.peerId, h.message.seq, h.message.content])).toEqual([
+        [f.groupId, 3, "three"],
+        [f.groupId, 2, "two"],
+      ]);
+    },
+    { readOnly: true },
+  ),
+  procedure(
+    "messages.search (all conversations)",
+    // Anyone may search; only what they may read comes back (nothing of the group once gone).
+    "U A A A A A A A",
+    (api) => api.messages.search({ query: "three" }),
+    async (page, _f, me) => {
+      const member = [users.owner.uuid, users.member.uuid, users.muted.uuid, users.admin.uuid].includes(me);
+      if (!member) expect(page.items).toEqual([]);
+      else {
+        // Other cells' groups hold a "three" too (newer ones first): every hit is one the caller may read.
+        expect(page.items.length).toBeGreaterThan(0);
+        expect(new Set(page.items.map((h) => h.message.content))).toEqual(new Set(["three"]));
+        const caller = [users.owner, users.member, users.muted, users.admin].find((u) => u.uuid === me)!;
+        for (const hit of page.items) expect(await canRead(caller, hit.peerId)).toBe(true);
+      }
+    },
+    { readOnly: true },
+  ),
+  procedure(
     "sessions.open",
     "U F A A A F F A",
     (api, f) => api.sessions.open({ peerId: f.groupId }),

@@ -1,12 +1,13 @@
-import { useMutation, useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useLayoutEffect, useRef, useState, type FormEvent, type UIEvent } from "react";
 import { errorText } from "../api";
 import { useConsole } from "../context";
 import { formatTime, newClientId } from "../format";
-import { useFriends, useGroupInfo, useGroupMembers, useSessions } from "../queries";
+import { keys, useFriends, useGroupInfo, useGroupMembers, useSessions } from "../queries";
 import { useConversation } from "../store";
 import { TYPING_REFRESH_MS, useTyping } from "../typing";
 import { GroupPanel } from "./GroupPanel";
+import { SearchBox } from "./SearchScreen";
 
 const PAGE = 30;
 
@@ -32,6 +33,20 @@ export function ChatView({ peerId }: { peerId: string }) {
   const [loadError, setLoadError] = useState<string | null>(null);
   const [loadingOlder, setLoadingOlder] = useState(false);
   const [showPanel, setShowPanel] = useState(false);
+  const [showSearch, setShowSearch] = useState(false);
+  const queryClient = useQueryClient();
+  // Who may recall others' messages here: the group's owner, or an admin (on ordinary members'
+  // messages; see messages/recall.ts). The server decides; the button is offered where it may agree.
+  const roleOf = (userId: string) => groupMembers.data?.find((m) => m.userId === userId)?.role;
+  const mayRecallOf = (senderId: string) =>
+    isGroup && (myRole === "owner" || (myRole === "admin" && roleOf(senderId) !== "owner" && roleOf(senderId) !== "admin"));
+  const recall = useMutation({
+    mutationFn: (messageId: string) => api.messages.recall.mutate({ messageId }),
+    onSuccess: (result) => {
+      store.add(peerId, [result.message]);
+      void queryClient.invalidateQueries({ queryKey: keys.sessions });
+    },
+  });
   const listRef = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
   const restore = useRef<{ height: number; top: number } | null>(null);
@@ -183,12 +198,16 @@ export function ChatView({ peerId }: { peerId: string }) {
             </h2>
             <code data-testid="chat-peer-id">{peerId}</code>
           </div>
+          <button type="button" data-testid="chat-search-toggle" onClick={() => setShowSearch((v) => !v)}>
+            {showSearch ? "Hide search" : "Search"}
+          </button>
           {isGroup && (
             <button type="button" data-testid="group-panel-toggle" onClick={() => setShowPanel((v) => !v)}>
               {showPanel ? "Hide group panel" : "Group panel"}
             </button>
           )}
         </div>
+        {showSearch && <SearchBox peerId={peerId} />}
         {conversation.notice && (
           <p className="notice" data-testid="chat-notice">
             {conversation.notice}
@@ -219,15 +238,19 @@ export function ChatView({ peerId }: { peerId: string }) {
             const mentionsMe = !own && (m.mentionAll || m.mentionedUserIds.includes(me.uuid));
             const peerRead = conversation.peerReadSeq !== null && conversation.peerReadSeq >= m.seq;
             const readCount = readBy.get(m.seq);
+            const recalled = m.recalledAt !== null;
+            // The server has the last word (window, roles); the button is offered where it may say yes.
+            const mayRecall = !recalled && (own || mayRecallOf(m.sendId));
             return (
               <div
                 key={m.uuid}
-                className={["message", own ? "own" : "", mentionsMe ? "mentions-me" : ""].filter(Boolean).join(" ")}
+                className={["message", own ? "own" : "", mentionsMe ? "mentions-me" : "", recalled ? "recalled" : ""].filter(Boolean).join(" ")}
                 data-testid="message"
                 data-uuid={m.uuid}
                 data-seq={m.seq}
                 data-own={own ? "true" : "false"}
                 data-mentions-me={mentionsMe ? "true" : "false"}
+                data-recalled={recalled ? "true" : "false"}
               >
                 <div className="message-meta">
                   <span data-testid="message-sender">{own ? "me" : m.sendName}</span>
@@ -238,10 +261,27 @@ export function ChatView({ peerId }: { peerId: string }) {
                       {m.mentionAll ? "@all" : "@ you"}
                     </span>
                   )}
+                  {mayRecall && (
+                    <button
+                      type="button"
+                      className="link"
+                      data-testid="message-recall"
+                      disabled={recall.isPending}
+                      onClick={() => recall.mutate(m.uuid)}
+                    >
+                      Recall
+                    </button>
+                  )}
                 </div>
-                <div className="message-body" data-testid="message-content">
-                  {m.type === 0 ? m.content : m.fileName || m.url || m.content}
-                </div>
+                {recalled ? (
+                  <div className="message-body recalled-marker" data-testid="message-recalled">
+                    {m.recalledBy === m.sendId ? (own ? "You recalled a message" : `${m.sendName} recalled a message`) : m.recalledBy === me.uuid ? "You recalled this message" : "This message was recalled by a group manager"}
+                  </div>
+                ) : (
+                  <div className="message-body" data-testid="message-content">
+                    {m.type === 0 ? m.content : m.fileName || m.url || m.content}
+                  </div>
+                )}
                 {own && !isGroup && conversation.peerReadSeq !== null && (
                   <div className={peerRead ? "receipt read" : "receipt"} data-testid="receipt" data-read={peerRead ? "true" : "false"}>
                     {peerRead ? "已读" : "未读"}
@@ -268,6 +308,11 @@ export function ChatView({ peerId }: { peerId: string }) {
           {typingNames.length > 1 && `${typingNames.join(", ")} are typing…`}
         </p>
         {isGroup && <MentionPicker groupId={peerId} onPick={pickMention} picked={mentions} mayMentionAll={myRole === "owner" || myRole === "admin"} />}
+        {recall.error && (
+          <p className="error" role="alert" data-testid="recall-error">
+            {errorText(recall.error)}
+          </p>
+        )}
         <form className="composer" onSubmit={submit}>
           <input
             data-testid="composer-input"

@@ -1,17 +1,21 @@
-import type { MessageView, StreamEventView } from "@omnilink/domain";
+import { RECALLED_PREVIEW, type MessageView, type StreamEventView } from "@omnilink/domain";
 import { formatRfc3339 } from "../legacy/format.js";
 
-/** A legacy message item (legacy-contract §4.5): omitempty keys are left out when empty; `seq` is ours (D16). */
+/**
+ * A legacy message item (legacy-contract §4.5): omitempty keys are left out when empty; `seq` is ours (D16). A
+ * message already recalled when it is handed out reads as the history shows it (legacy-contract D31).
+ */
 export function messageFrame(m: MessageView, sessionId: string): Record<string, unknown> {
+  const recalled = m.recalledAt !== null;
   const frame: Record<string, unknown> = { uuid: m.uuid };
   if (sessionId) frame.session_id = sessionId;
   frame.send_id = m.sendId;
   if (m.sendName) frame.send_name = m.sendName;
   if (m.sendAvatar) frame.send_avatar = m.sendAvatar;
   frame.receive_id = m.receiveId;
-  frame.type = m.type;
+  frame.type = recalled ? 0 : m.type;
   for (const [key, value] of [
-    ["content", m.content],
+    ["content", recalled ? RECALLED_PREVIEW : m.content],
     ["url", m.url],
     ["file_type", m.fileType],
     ["file_name", m.fileName],
@@ -23,6 +27,10 @@ export function messageFrame(m: MessageView, sessionId: string): Record<string, 
   if (m.mentionedUserIds.length > 0) frame.mentioned_user_ids = m.mentionedUserIds;
   if (m.mentionAll) frame.mention_all = true;
   frame.seq = m.seq;
+  if (m.recalledAt) {
+    frame.recalled_at = formatRfc3339(m.recalledAt);
+    frame.recalled_by = m.recalledBy ?? "";
+  }
   return frame;
 }
 

@@ -7,6 +7,10 @@ import {
   listHistoryPage,
   readCountsInput,
   receiptsInput,
+  recallMessage,
+  recallMessageInput,
+  searchMessages,
+  searchMessagesInput,
   sendMessage,
   sendMessageInput,
 } from "@omnilink/domain";
@@ -22,4 +26,8 @@ export const messagesRouter = router({
   receipts: protectedProcedure.input(receiptsInput).query(({ ctx, input }) => getReceipts(ctx.domain, ctx.user.uuid, input)),
   /** "Read by N" for the caller's own messages among `seqs` in a group. */
   readCounts: protectedProcedure.input(readCountsInput).query(({ ctx, input }) => getReadCounts(ctx.domain, ctx.user.uuid, input)),
+  /** Recall (撤回): the sender within the window, a group's owner or an admin (see recallMessage). */
+  recall: protectedProcedure.input(recallMessageInput).mutation(({ ctx, input }) => recallMessage(ctx.domain, ctx.user.uuid, input)),
+  /** Substring search of the readable messages, in one conversation (peerId) or all, newest first. */
+  search: protectedProcedure.input(searchMessagesInput).query(({ ctx, input }) => searchMessages(ctx.domain, ctx.user.uuid, input)),
 });

@@ -22,8 +22,8 @@ export interface HistoryPage {
   peerReadSeq: number | null;
 }
 
-/** Who may read a conversation's history; throws with the legacy texts otherwise. Returns its id. */
-async function authorizeHistory(ctx: DomainContext, userId: string, peerId: string): Promise<string> {
+/** Who may read a conversation's history (and search it); throws with the legacy texts otherwise. Returns its id. */
+export async function authorizeHistory(ctx: DomainContext, userId: string, peerId: string): Promise<string> {
   if (isGroupId(peerId)) {
     const [m] = await ctx.db
       .select({ status: contacts.status })

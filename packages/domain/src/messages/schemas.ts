@@ -56,3 +56,24 @@ export const readCountsInput = z.object({
   seqs: z.array(z.number().int().positive()).max(200),
 });
 export type ReadCountsInput = z.infer<typeof readCountsInput>;
+export const recallMessageInput = z.object({
+  /** The message's uuid (M…). */
+  messageId: id,
+});
+export type RecallMessageInput = z.infer<typeof recallMessageInput>;
+
+/** Longest search text, in UTF-16 units after trimming: bounds the pattern the database matches. */
+export const MAX_SEARCH_QUERY = 100;
+/** Most results one search page returns. */
+export const MAX_SEARCH_LIMIT = 50;
+
+export const searchMessagesInput = z.object({
+  /** Matched as a substring of the text, case-insensitively (no wildcards: % _ \ are literal). */
+  query: storableText(MAX_SEARCH_QUERY, { trim: true, min: 1, tooShort: "请输入搜索内容", tooLong: `搜索内容最多 ${MAX_SEARCH_QUERY} 个字符` }),
+  /** One conversation (a user id for a private chat, a group id); every readable one when absent. */
+  peerId: id.optional(),
+  /** Only messages older than this one (its stream id, `nextBeforeId` of the previous page). */
+  beforeId: z.number().int().positive().optional(),
+  limit: z.number().int().min(1).max(MAX_SEARCH_LIMIT).default(20),
+});
+export type SearchMessagesInput = z.infer<typeof searchMessagesInput>;

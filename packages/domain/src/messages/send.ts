@@ -211,7 +211,8 @@ function decide(ctx: DomainContext, conversationId: string, batch: Queued[], adm
 }
 
 /** A message as written: everything but what the database assigns (stream id, time). */
-type NewMessage = Omit<MessageView, "id" | "createdAt">;
+/** A new message's row: never recalled yet. */
+type NewMessage = Omit<MessageView, "id" | "createdAt" | "recalledAt" | "recalledBy">;
 
 /** The one builder of a message row, for group and private messages. */
 function messageRow(conversationId: string, seq: number, p: PendingSend, sender: Sender): NewMessage {
@@ -326,7 +327,7 @@ async function persist(
     const row = stored.get(v.uuid);
     const a = owners[i];
     if (!row || !a) throw new Error("message insert returned fewer rows than it was given");
-    const message = { ...v, ...row };
+    const message: MessageView = { ...v, ...row, recalledAt: null, recalledBy: null };
     settled.push(() => a.pending.resolve({ message, duplicate: false }));
     for (const twin of a.twins) settled.push(() => twin.resolve({ message, duplicate: true }));
     return message;

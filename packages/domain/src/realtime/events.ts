@@ -27,6 +27,13 @@ export interface MessageView {
   mentionAll: boolean;
   clientMsgId: string | null;
   createdAt: Date;
+  /**
+   * Set when the message was recalled (see messages/recall.ts): its content, url, file fields and
+   * mentions are then empty, and clients show a marker in its place.
+   */
+  recalledAt: Date | null;
+  /** Who recalled it: the sender, the group's owner or an admin. */
+  recalledBy: string | null;
 }
 
 export type RequestKind = "friend" | "join";
@@ -53,6 +60,9 @@ export interface EventPayloads {
   /** Addressed to the blocker only: the blocked user is not told. */
   "contact.blocked": { by: string; userId: string };
   "contact.unblocked": { by: string; userId: string };
+  // Recall and search (messages/recall.ts).
+  /** A message was recalled: to the group's members, or to both parties of a private chat. `messageId` is its uuid. */
+  "message.recalled": { messageId: string; conversationId: string; seq: number; by: string };
 }
 
 export type EventType = keyof EventPayloads;

@@ -24,6 +24,8 @@ export const messageViewColumns = {
   mentionAll: messages.mentionAll,
   clientMsgId: messages.clientMsgId,
   createdAt: messages.createdAt,
+  recalledAt: messages.recalledAt,
+  recalledBy: messages.recalledBy,
 };
 
 const eventViewColumns = {
