@@ -51,7 +51,7 @@ export async function createDomain(options: DomainOptions): Promise<DomainContex
   const presence = new NodePresence({
     store: options.presence?.store ?? createMemoryPresenceStore(),
     bus,
-    tick: () => dispatcher.handedOutTick,
+    tick: () => ticker.kick(),
     log,
     ...(options.presence?.heartbeatMs ? { heartbeatMs: options.presence.heartbeatMs } : {}),
     ...(options.presence?.ttlMs ? { ttlMs: options.presence.ttlMs } : {}),

@@ -321,7 +321,7 @@ describe("what goes on the bus", () => {
     const bus = createMemoryBus();
     const seen: BusSignal[] = [];
     bus.subscribe((m) => seen.push(...(m.signals ?? [])));
-    const presence = new NodePresence({ store: createMemoryPresenceStore(), bus, tick: () => 7, log: silent, offlineGraceMs: 0 });
+    const presence = new NodePresence({ store: createMemoryPresenceStore(), bus, tick: () => Promise.resolve(7), log: silent, offlineGraceMs: 0 });
     await presence.start();
     const many = Array.from({ length: MAX_PRESENCE_GROUPS + 100 }, (_, i) => `G${String(i).padStart(11, "0")}`);
     presence.connected("U1", many);

@@ -89,11 +89,6 @@ export class StreamDispatcher {
     return endOfTick(this.tick);
   }
 
-  /** The last tick handed out completely. */
-  get handedOutTick(): number {
-    return this.tick;
-  }
-
   /** Whether the user has a subscriber on this node. */
   hasLocal(userId: string): boolean {
     return this.byUser.has(userId);

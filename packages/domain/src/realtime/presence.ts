@@ -170,8 +170,12 @@ export async function createRedisPresenceStore(url: string, prefix: string, log:
 export interface PresenceOptions {
   store: PresenceStore;
   bus: EventBus;
-  /** This node's last handed-out tick: a presence change is handed out after it on every node. */
-  tick: () => number;
+  /**
+   * A tick that orders every row committed before the call (the ticker's `kick`). A presence
+   * change is handed out after it on every node, so the receivers' membership views already hold
+   * the groups the change names (a group created a moment ago included).
+   */
+  tick: () => Promise<number>;
   log: Logger;
   /** How often the node renews its mark; the mark lasts `ttlMs`. */
   heartbeatMs?: number;
@@ -249,7 +253,8 @@ export class NodePresence {
     void this.options.store
       .mark(this.node, [userId], true)
       .catch((error: unknown) => this.options.log.warn({ err: error }, "presence: marking online failed"))
-      .then(() => this.announce(userId, true, groupIds));
+      .then(() => this.announce(userId, true, groupIds))
+      .catch((error: unknown) => this.options.log.warn({ err: error }, "presence: announcing failed"));
   }
 
   /** A live connection of `userId` closed; `groupIds` are the groups it heard last. */
@@ -291,18 +296,18 @@ export class NodePresence {
         return;
       }
       const still = await this.options.store.onlineAmong([userId]);
-      if (!still.has(userId)) this.announce(userId, false, groupIds);
+      if (!still.has(userId)) await this.announce(userId, false, groupIds);
     } catch (error) {
       this.options.log.warn({ err: error }, "presence: marking offline failed");
     }
   }
 
-  private announce(userId: string, online: boolean, groupIds: string[]): void {
+  private async announce(userId: string, online: boolean, groupIds: string[]): Promise<void> {
     if (this.stopped || groupIds.length === 0) return;
+    const after = await this.options.tick();
+    if (this.stopped) return;
     this.options.bus.publish({
-      signals: [
-        { kind: "presence", id: `${this.node}/${++this.seq}`, userId, online, groupIds: groupIds.slice(0, MAX_PRESENCE_GROUPS), after: this.options.tick() },
-      ],
+      signals: [{ kind: "presence", id: `${this.node}/${++this.seq}`, userId, online, groupIds: groupIds.slice(0, MAX_PRESENCE_GROUPS), after }],
     });
   }
 
