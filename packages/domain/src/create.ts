@@ -10,6 +10,8 @@ import { StreamDispatcher } from "./realtime/dispatcher.js";
 import { createMemoryPresenceStore, NodePresence, type PresenceStore } from "./realtime/presence.js";
 import { ReceiptRelay } from "./realtime/receipts.js";
 import { Ticker } from "./realtime/ticker.js";
+import { activeGroupIds } from "./realtime/stream-queries.js";
+import { MAX_PRESENCE_GROUPS } from "./realtime/ephemeral.js";
 
 export interface DomainOptions {
   db: Db;
@@ -52,6 +54,7 @@ export async function createDomain(options: DomainOptions): Promise<DomainContex
     store: options.presence?.store ?? createMemoryPresenceStore(),
     bus,
     tick: () => ticker.kick(),
+    groupsOf: (userId) => activeGroupIds(options.db, userId, MAX_PRESENCE_GROUPS),
     log,
     ...(options.presence?.heartbeatMs ? { heartbeatMs: options.presence.heartbeatMs } : {}),
     ...(options.presence?.ttlMs ? { ttlMs: options.presence.ttlMs } : {}),

@@ -171,11 +171,12 @@ export interface PresenceOptions {
   store: PresenceStore;
   bus: EventBus;
   /**
-   * A tick that orders every row committed before the call (the ticker's `kick`). A presence
-   * change is handed out after it on every node, so the receivers' membership views already hold
-   * the groups the change names (a group created a moment ago included).
+   * A tick that orders every row committed before the call (the ticker's `kick`): a presence
+   * change is handed out after it on every node.
    */
   tick: () => Promise<number>;
+  /** The user's active groups, from the database (at most MAX_PRESENCE_GROUPS are named). */
+  groupsOf: (userId: string) => Promise<string[]>;
   log: Logger;
   /** How often the node renews its mark; the mark lasts `ttlMs`. */
   heartbeatMs?: number;
@@ -238,8 +239,8 @@ export class NodePresence {
     return this.counts.size;
   }
 
-  /** A live connection of `userId` opened; `groupIds` are the groups its subscription hears. */
-  connected(userId: string, groupIds: string[]): void {
+  /** A live connection of `userId` opened. */
+  connected(userId: string): void {
     const n = this.counts.get(userId) ?? 0;
     this.counts.set(userId, n + 1);
     if (n > 0) return;
@@ -253,12 +254,12 @@ export class NodePresence {
     void this.options.store
       .mark(this.node, [userId], true)
       .catch((error: unknown) => this.options.log.warn({ err: error }, "presence: marking online failed"))
-      .then(() => this.announce(userId, true, groupIds))
+      .then(() => this.announce(userId, true))
       .catch((error: unknown) => this.options.log.warn({ err: error }, "presence: announcing failed"));
   }
 
-  /** A live connection of `userId` closed; `groupIds` are the groups it heard last. */
-  disconnected(userId: string, groupIds: string[]): void {
+  /** A live connection of `userId` closed. */
+  disconnected(userId: string): void {
     const n = (this.counts.get(userId) ?? 0) - 1;
     if (n > 0) {
       this.counts.set(userId, n);
@@ -268,7 +269,7 @@ export class NodePresence {
     if (this.stopped) return;
     const timer = setTimeout(() => {
       this.leaving.delete(userId);
-      void this.leave(userId, groupIds);
+      void this.leave(userId);
     }, this.graceMs);
     timer.unref();
     this.leaving.set(userId, timer);
@@ -287,7 +288,7 @@ export class NodePresence {
     return new Set(userIds.filter((u) => remote.has(u)));
   }
 
-  private async leave(userId: string, groupIds: string[]): Promise<void> {
+  private async leave(userId: string): Promise<void> {
     try {
       await this.options.store.mark(this.node, [userId], false);
       if (this.counts.has(userId)) {
@@ -296,13 +297,20 @@ export class NodePresence {
         return;
       }
       const still = await this.options.store.onlineAmong([userId]);
-      if (!still.has(userId)) await this.announce(userId, false, groupIds);
+      if (!still.has(userId)) await this.announce(userId, false);
     } catch (error) {
       this.options.log.warn({ err: error }, "presence: marking offline failed");
     }
   }
 
-  private async announce(userId: string, online: boolean, groupIds: string[]): Promise<void> {
+  /**
+   * Tells the members of the user's groups, read now (the groups a subscription heard may lag a
+   * group created a moment ago), after a tick taken after that read: every receiver's membership
+   * view then holds those groups when it hands the change out.
+   */
+  private async announce(userId: string, online: boolean): Promise<void> {
+    if (this.stopped) return;
+    const groupIds = await this.options.groupsOf(userId);
     if (this.stopped || groupIds.length === 0) return;
     const after = await this.options.tick();
     if (this.stopped) return;

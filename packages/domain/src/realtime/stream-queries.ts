@@ -54,18 +54,25 @@ export async function loadTicks(db: Queryable, after: number, upTo: number, limi
   return rows.map((r) => ({ tick: Number(r.tick), itemIds: r.itemIds.map(Number) }));
 }
 
-/** Who a user hears from: their active groups and the conversations of their private sessions. */
-export async function loadAudience(db: Queryable, userId: string): Promise<{ groupIds: string[]; privateConversationIds: string[] }> {
-  const memberships = await db
+/** The groups a user is an active member of (normal groups only), at most `limit`. */
+export async function activeGroupIds(db: Queryable, userId: string, limit?: number): Promise<string[]> {
+  const query = db
     .select({ groupId: contacts.contactId })
     .from(contacts)
     .innerJoin(groups, eq(groups.uuid, contacts.contactId))
     .where(activeMembershipOf(userId));
+  const rows = limit === undefined ? await query : await query.orderBy(contacts.id).limit(limit);
+  return rows.map((m) => m.groupId);
+}
+
+/** Who a user hears from: their active groups and the conversations of their private sessions. */
+export async function loadAudience(db: Queryable, userId: string): Promise<{ groupIds: string[]; privateConversationIds: string[] }> {
+  const groupIds = await activeGroupIds(db, userId);
   const privates = await db
     .select({ conversationId: sessions.conversationId })
     .from(sessions)
     .where(and(eq(sessions.sendId, userId), not(like(sessions.receiveId, "G%"))));
-  return { groupIds: memberships.map((m) => m.groupId), privateConversationIds: privates.map((p) => p.conversationId) };
+  return { groupIds, privateConversationIds: privates.map((p) => p.conversationId) };
 }
 
 export interface Audience {

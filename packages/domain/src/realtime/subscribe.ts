@@ -59,7 +59,7 @@ async function* liveStream(ctx: DomainContext, userId: string, options: StreamOp
   try {
     const now = await membershipAt(ctx.db, userId, registeredAt);
     const liveFrom = ctx.dispatcher.activate(sub, [...now.groups]);
-    ctx.presence.connected(userId, [...sub.groups]);
+    ctx.presence.connected(userId);
     online = true;
     // A resume cursor is an item id; the stream is walked by position.
     const resumeAt = options.after === undefined ? undefined : await positionOfRow(ctx.db, options.after);
@@ -92,7 +92,7 @@ async function* liveStream(ctx: DomainContext, userId: string, options: StreamOp
     if (queue.overflowed) throw new AppError("RATE_LIMITED", "subscriber too slow: reconnect with the last event id");
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
-    if (online) ctx.presence.disconnected(userId, [...sub.groups]);
+    if (online) ctx.presence.disconnected(userId);
     ctx.dispatcher.unregister(sub);
   }
 }
