@@ -1,6 +1,5 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import { users } from "@omnilink/db";
 import {
   AppError,
   asAppError,
@@ -18,7 +17,6 @@ import {
   type DomainContext,
   type StreamItem,
 } from "@omnilink/domain";
-import { eq, sql } from "drizzle-orm";
 import type { FastifyBaseLogger } from "fastify";
 import type { WebSocket, WebSocketServer } from "ws";
 import { clientFrame } from "./client-frame.js";
@@ -86,7 +84,6 @@ export function createLegacySocketServer(domain: DomainContext, log: FastifyBase
     let set = connections.get(userId);
     if (!set) connections.set(userId, (set = new Set()));
     set.add(ws);
-    void touchPresence(userId, "online");
     const abort = new AbortController();
     const sessionOf = new Map<string, string>();
 
@@ -141,7 +138,6 @@ export function createLegacySocketServer(domain: DomainContext, log: FastifyBase
       abort.abort();
       set.delete(ws);
       if (set.size === 0) connections.delete(userId);
-      void touchPresence(userId, "offline");
     });
     ws.on("error", (error) => log.warn({ err: error, userId }, "legacy socket error"));
   }
@@ -206,17 +202,6 @@ export function createLegacySocketServer(domain: DomainContext, log: FastifyBase
       if (mine) sessionOf.set(m.sendId, mine);
     }
     return Buffer.from(JSON.stringify(messageFrame(m, mine)));
-  }
-
-  async function touchPresence(userId: string, state: "online" | "offline"): Promise<void> {
-    try {
-      await domain.db
-        .update(users)
-        .set(state === "online" ? { lastOnlineAt: sql`now()` } : { lastOfflineAt: sql`now()` })
-        .where(eq(users.uuid, userId));
-    } catch (error) {
-      log.warn({ err: error, userId }, "could not record presence");
-    }
   }
 
   return {
