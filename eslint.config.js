@@ -1,5 +1,6 @@
 // @ts-check
 import js from "@eslint/js";
+import { createNodeResolver, importX } from "eslint-plugin-import-x";
 import tseslint from "typescript-eslint";
 
 /** Database access belongs to packages/domain (and packages/db); see the layering blocks below. */
@@ -44,6 +45,23 @@ export default tseslint.config(
           patterns: [{ ...DATABASE_IMPORTS, group: DATABASE_IMPORTS.group.filter((g) => g !== "@omnilink/db") }],
         },
       ],
+    },
+  },
+  // No import cycles (ARCHITECTURE.md, Layers): a module's runtime imports form a tree, so load
+  // order never hands a module a half-initialised one. Type-only imports are not followed (they
+  // vanish at compile time): DomainContext names its parts' types, the parts import it as a type.
+  {
+    files: ["**/*.{ts,tsx}"],
+    plugins: { "import-x": importX },
+    settings: {
+      "import-x/extensions": [".ts", ".tsx", ".js"],
+      "import-x/parsers": { "@typescript-eslint/parser": [".ts", ".tsx"] },
+      "import-x/resolver-next": [
+        createNodeResolver({ extensions: [".ts", ".tsx", ".js"], extensionAlias: { ".js": [".ts", ".tsx", ".js"] }, conditionNames: ["import", "default"] }),
+      ],
+    },
+    rules: {
+      "import-x/no-cycle": ["error", { ignoreExternal: true }],
     },
   },
   {

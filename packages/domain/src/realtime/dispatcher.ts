@@ -1,5 +1,5 @@
 import type { Db } from "@omnilink/db";
-import type { Logger } from "../context.js";
+import type { Logger } from "../logger.js";
 import { isGroupId } from "../ids.js";
 import type { BusMessage, EventBus } from "./bus.js";
 import { membershipEffect, type StreamItem } from "./events.js";
