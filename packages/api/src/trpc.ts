@@ -67,7 +67,7 @@ export const createCallerFactory = t.createCallerFactory;
 export const publicProcedure = t.procedure.use(errorMapping);
 
 /** The token has expired since the context was made (only a WebSocket's context lives that long). */
-export const tokenExpired = (ctx: ApiContext): boolean => ctx.expiresAt !== undefined && ctx.expiresAt <= Date.now();
+const tokenExpired = (ctx: ApiContext): boolean => ctx.expiresAt !== undefined && ctx.expiresAt <= Date.now();
 
 /** The caller's identity comes from the token only; handlers read it from ctx.user. */
 export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {

@@ -14,10 +14,3 @@ export async function authenticate(tokens: TokenService, request: FastifyRequest
   if (typeof header !== "string" || !header.startsWith(PREFIX)) throw unauthorized("missing or invalid authorization header");
   return tokens.verify(header.slice(PREFIX.length));
 }
-
-declare module "fastify" {
-  interface FastifyRequest {
-    /** Set by the legacy JWT check on authenticated legacy routes. */
-    legacyCaller?: Caller;
-  }
-}

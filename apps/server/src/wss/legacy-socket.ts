@@ -206,6 +206,5 @@ export function createLegacySocketServer(domain: DomainContext, log: FastifyBase
 
   return {
     accept: (req: IncomingMessage, socket: Duplex, head: Buffer, wss: WebSocketServer) => void accept(req, socket, head, wss),
-    connectionCount: () => [...connections.values()].reduce((n, s) => n + s.size, 0),
   };
 }

@@ -98,11 +98,6 @@ export class StreamDispatcher {
     return n;
   }
 
-  /** Local subscribers of a group (for tests and metrics). */
-  localMembers(groupId: string): string[] {
-    return [...(this.byGroup.get(groupId) ?? [])].map((s) => s.userId);
-  }
-
   /** Step 1 of subscribing: from now on the user's own items reach `sink`. */
   register(userId: string, sink: StreamSink): LocalSubscriber {
     const sub = new LocalSubscriber(userId, sink);
