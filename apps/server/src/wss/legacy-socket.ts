@@ -3,13 +3,12 @@ import type { Duplex } from "node:stream";
 import {
   AppError,
   asAppError,
+  authenticateToken,
   BAD_PARAMS_MESSAGE,
   ERROR_TABLE,
   createRateLimiter,
   INTERNAL_MESSAGE,
   findSession,
-  getProfile,
-  isUsableAccount,
   sendMessage,
   sendMessageInput,
   userStream,
@@ -68,10 +67,8 @@ export function createLegacySocketServer(domain: DomainContext, log: FastifyBase
     if (!token) return refuse(socket, 401);
     let expiresAt: number;
     try {
-      const verified = await domain.tokens.verifyUntil(token);
+      const verified = await authenticateToken(domain, token);
       if (verified.identity.uuid !== clientId) return refuse(socket, 401);
-      const user = await getProfile(domain, clientId);
-      if (!user || !isUsableAccount(user.status)) return refuse(socket, 401);
       expiresAt = verified.expiresAt;
     } catch {
       return refuse(socket, 401);
