@@ -20,6 +20,7 @@ import type { FastifyBaseLogger } from "fastify";
 import type { WebSocket, WebSocketServer } from "ws";
 import { clientFrame } from "./client-frame.js";
 import { errorFrame, eventFrame, messageFrame } from "./frames.js";
+import { createSameTabGuard, sameTabKey } from "./same-tab.js";
 
 function refuse(socket: Duplex, code: 400 | 401): void {
   const text = code === 400 ? "Bad Request" : "Unauthorized";
@@ -40,7 +41,7 @@ const TOO_FAST = JSON.stringify(errorFrame(ERROR_TABLE.RATE_LIMITED.legacy, "发
 const EXPIRED = JSON.stringify(errorFrame(ERROR_TABLE.UNAUTHORIZED.legacy, "token expired"));
 
 /**
- * The legacy `/wss` protocol (legacy-contract §3 and D2, D3, D14, D15): a valid token whose uuid
+ * The legacy `/wss` protocol (legacy-contract §3 and D2, D3, D14, D15, D39): a valid token whose uuid
  * is `client_id` is required; several connections per user; every frame a user should hear
  * comes from the same ordered stream as the tRPC subscription; WebSocket pings keep it alive.
  * A connection ends when its token expires; what it may send is bounded by a rate per user and a
@@ -58,7 +59,11 @@ export function createLegacySocketServer(domain: DomainContext, log: FastifyBase
    */
   const sharedFrames = new WeakMap<StreamItem, Buffer>();
 
+  /** One tab's duplicate sockets (legacy-contract D39). */
+  const sameTab = createSameTabGuard();
+
   async function accept(req: IncomingMessage, socket: Duplex, head: Buffer, wss: WebSocketServer): Promise<void> {
+    const arrivedAt = performance.now();
     socket.on("error", () => socket.destroy());
     const query = new URL(req.url ?? "/", "http://localhost").searchParams;
     const clientId = query.get("client_id") ?? "";
@@ -74,7 +79,10 @@ export function createLegacySocketServer(domain: DomainContext, log: FastifyBase
       return refuse(socket, 401);
     }
     if (socket.destroyed) return;
-    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, clientId, expiresAt));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      onConnection(ws, clientId, expiresAt);
+      sameTab.admit(sameTabKey(req, clientId, token), ws, arrivedAt);
+    });
   }
 
   function onConnection(ws: WebSocket, userId: string, expiresAt: number): void {
