@@ -1,4 +1,4 @@
-import { authenticateToken, type DomainContext } from "@omnilink/domain";
+import { AppError, authenticateToken, type DomainContext } from "@omnilink/domain";
 import type { ApiContext, AuthAdmission, SocketState } from "./trpc.js";
 
 /**
@@ -16,8 +16,10 @@ export async function createApiContext(
   try {
     const { identity, expiresAt } = await authenticateToken(domain, token);
     return { ...base, user: identity, expiresAt };
-  } catch {
-    return { ...base, user: null };
+  } catch (error) {
+    // A refused token is no caller; a failure of ours (the database) is not an answer about the token.
+    if (error instanceof AppError && error.kind === "UNAUTHORIZED") return { ...base, user: null };
+    throw error;
   }
 }
 
