@@ -120,7 +120,7 @@ describe("one tab's duplicate /wss sockets (legacy-contract §3.2, D39)", () => 
         await until(() => tab.shown.length > before, "the message");
         await pause(300);
         expect(tab.shown.slice(before)).toEqual([`round ${round}`]);
-        // The older socket was closed with D39's code; the close cost one reconnect attempt, which
+        // The older socket was closed with legacy-contract D39's code; the close cost one reconnect attempt, which
         // returned early (the current socket is open): no third socket.
         expect(tab.closeCodes.filter((c) => c === SAME_TAB_CLOSE.code)).toHaveLength(round);
         expect(tab.opened - openedBefore).toBe(2);

@@ -9,7 +9,7 @@ import type { WebSocket } from "ws";
  */
 export const SAME_TAB_WINDOW_MS = 750;
 
-/** Close code and reason for the older socket of a tab's pair (D39). */
+/** Close code and reason for the older socket of a tab's pair (legacy-contract D39). */
 export const SAME_TAB_CLOSE = { code: 4001, reason: "replaced by this tab's newer connection" } as const;
 
 interface Recent {
