@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { expect, type Browser, type BrowserContext, type Locator, type Page } from "@playwright/test";
 
-export const PASSWORD = "secret123";
+const PASSWORD = "secret123";
 
 /** A short unique suffix: usernames are 3-20 characters of [A-Za-z0-9_]. */
 export function uniq(): string {
@@ -84,7 +84,7 @@ export function messageWith(page: Page, text: string): Locator {
   return messages(page).filter({ has: page.getByTestId("message-content").getByText(text, { exact: true }) });
 }
 
-export const SCREENSHOTS = "test-results/screenshots";
+const SCREENSHOTS = "test-results/screenshots";
 
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });

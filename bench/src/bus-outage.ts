@@ -9,10 +9,8 @@ import { log, nowMs, percentile, round, sleep } from "./stats.js";
 import type { ClientWorker } from "./worker-client.js";
 import type { ReceivedLog } from "./worker-protocol.js";
 
-export type OutageWindow = "before" | "during" | "after";
-export const OUTAGE_WINDOWS: OutageWindow[] = ["before", "during", "after"];
-
-export interface LatencyWindow {
+type OutageWindow = "before" | "during" | "after";
+interface LatencyWindow {
   /** Messages sent in the window (by send time). */
   messages: number;
   /** Of those, how many got their figure (an echo, or a delivery). */
@@ -23,7 +21,7 @@ export interface LatencyWindow {
 }
 
 /** What the members connected to one node saw. */
-export interface NodeView {
+interface NodeView {
   members: number;
   /** (member, acknowledged message) pairs never delivered. */
   lost: number;
@@ -36,7 +34,7 @@ export interface NodeView {
   delivery: Record<OutageWindow, LatencyWindow>;
 }
 
-export interface BusOutageOutcome {
+interface BusOutageOutcome {
   sent: number;
   acked: number;
   /** Sender echo latency per window (by send time). */
@@ -69,7 +67,7 @@ function window(samples: number[], messages: number): LatencyWindow {
  * nodes; the node-2 members can only get what happened during the outage from the database poll.
  * Then every member must have every acknowledged message exactly once, in seq order.
  */
-export async function measureBusOutage(
+async function measureBusOutage(
   ctx: RunContext,
   worker: ClientWorker,
   nodes: [ServerProcess, ServerProcess],

@@ -212,7 +212,7 @@ export async function conversationIntegrity(sql: Sql, conversationId: string, ta
  * The send baseline's table: a copy of `message` (columns, defaults, CHECKs, every index) with the
  * same foreign keys, and its own id sequence so the server's event stream is left alone.
  */
-export async function createBaselineTable(sql: Sql): Promise<void> {
+async function createBaselineTable(sql: Sql): Promise<void> {
   await sql.query("create sequence if not exists bench_message_seq");
   await sql.query("create table if not exists bench_message (like message including all)");
   await sql.query("alter table bench_message alter column id set default nextval('bench_message_seq')");

@@ -1,7 +1,7 @@
 import superjson from "superjson";
 
 /** The server answered with an error (tRPC error shape or a legacy envelope with code ≠ 200). */
-export class ApiError extends Error {
+class ApiError extends Error {
   constructor(
     message: string,
     readonly status: number,

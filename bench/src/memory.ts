@@ -8,7 +8,7 @@ import type { ClientWorker } from "./worker-client.js";
  * RSS once it stops moving: sampled every 500 ms until the last 6 samples (3 s) are within 0.5 %
  * of each other, at most `maxMs`; returns their median.
  */
-export async function settledRss(pid: number, maxMs = 20_000): Promise<number> {
+async function settledRss(pid: number, maxMs = 20_000): Promise<number> {
   const samples: number[] = [];
   const deadline = Date.now() + maxMs;
   for (;;) {

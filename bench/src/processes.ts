@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { sleep } from "./stats.js";
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
-export const serverDir = fileURLToPath(new URL("../../apps/server", import.meta.url));
+const serverDir = fileURLToPath(new URL("../../apps/server", import.meta.url));
 export const benchSrc = fileURLToPath(new URL(".", import.meta.url));
 
 /** Every child this run started, so that they (and only they) are stopped, by pid, whatever happens. */

@@ -66,7 +66,7 @@ export function busiestProfile(dir: string, fromMs: number, toMs: number): Profi
  * milliseconds: V8's profile clock is the same monotonic clock), or over the whole profile when
  * the window holds no sample.
  */
-export function summariseProfile(file: string, fromMs: number, toMs: number, top = 10): ProfileSummary {
+function summariseProfile(file: string, fromMs: number, toMs: number, top = 10): ProfileSummary {
   const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const times: number[] = [];

@@ -28,7 +28,7 @@ interface HistoryItem {
 export type HistoryCase = "newest" | "cursor" | "page" | "legacy_page";
 
 /** The history cases over HTTP, each checked for the rows it must return. */
-export function historyCall(ctx: RunContext, url: string, group: BenchGroup, which: HistoryCase): () => Promise<void> {
+function historyCall(ctx: RunContext, url: string, group: BenchGroup, which: HistoryCase): () => Promise<void> {
   const { messages: total, depth, pageSize } = ctx.config.history;
   const reader = group.members[0]!;
   const expectFirst = (items: Array<{ seq: number }>, first: number) => {

@@ -17,7 +17,7 @@ export interface RedisProcess {
 }
 
 /** `PING` over a fresh TCP connection; true on `+PONG` within `timeoutMs`. */
-export function pingRedis(port: number, timeoutMs = 1000): Promise<boolean> {
+function pingRedis(port: number, timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: "127.0.0.1", port });
     let answer = "";

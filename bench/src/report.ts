@@ -44,9 +44,9 @@ export interface Skipped {
   skipped: string;
 }
 
-export const isSkipped = (x: object): x is Skipped => "skipped" in x;
+const isSkipped = (x: object): x is Skipped => "skipped" in x;
 
-export interface ManyGroupsFigures {
+interface ManyGroupsFigures {
   groups: number;
   members_per_group: number;
   senders: number;
@@ -81,7 +81,7 @@ export interface LatencyWindowFigures {
   max_ms: number;
 }
 
-export interface OutageWindows {
+interface OutageWindows {
   before: LatencyWindowFigures;
   during: LatencyWindowFigures;
   after: LatencyWindowFigures;

@@ -7,7 +7,7 @@ import type { FanoutFigures, ReportNotes, Skipped, TwoNodesFigures } from "./rep
 import { log, round } from "./stats.js";
 import type { ClientWorker } from "./worker-client.js";
 
-export interface TwoNodesOutcome {
+interface TwoNodesOutcome {
   oneNode: FanoutSide;
   twoNodes: FanoutSide;
 }
@@ -18,7 +18,7 @@ export interface TwoNodesOutcome {
  * once node 2 has started, with the first half of the members on node 1 (the sender among them)
  * and the second half on node 2.
  */
-export async function measureTwoNodes(
+async function measureTwoNodes(
   ctx: RunContext,
   worker: ClientWorker,
   startNodeN: (n: 1 | 2) => Promise<ServerProcess>,

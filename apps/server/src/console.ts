@@ -6,7 +6,7 @@ import fastifyStatic from "@fastify/static";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 
 /** Where `npm run build -w @omnilink/console` puts the test console. */
-export const CONSOLE_DIST = fileURLToPath(new URL("../../console/dist/", import.meta.url));
+const CONSOLE_DIST = fileURLToPath(new URL("../../console/dist/", import.meta.url));
 
 /** Paths that belong to the server: the console never answers for them, so their 404s stay. */
 const SERVER_PATHS = /^\/(trpc|wss|healthz|metrics|static|assets)(\/|$)/;

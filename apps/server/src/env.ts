@@ -70,7 +70,7 @@ function trustProxy(value: string | undefined): TrustProxy {
 }
 
 /** What Fastify's trustProxy option takes (a hop count becomes a function of the hop). */
-export type TrustProxy = boolean | string | ((address: string, hop: number) => boolean);
+type TrustProxy = boolean | string | ((address: string, hop: number) => boolean);
 
 /** Timeouts, sizes and quotas of the HTTP side (see README, Configuration). */
 export interface HttpLimits {

@@ -15,7 +15,7 @@ export class RetryLater extends AppError {
 }
 
 /** "N 秒" below two minutes, else whole minutes. */
-export function waitText(seconds: number): string {
+function waitText(seconds: number): string {
   return seconds < 120 ? `${Math.max(1, seconds)} 秒` : `${Math.ceil(seconds / 60)} 分钟`;
 }
 

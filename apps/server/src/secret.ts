@@ -1,8 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { serverSecrets, type Db } from "@omnilink/db";
-import { eq } from "drizzle-orm";
+import { claimServerSecret, type DomainContext } from "@omnilink/domain";
 
 export type SecretSource = "env" | "database" | "generated";
 
@@ -15,21 +14,16 @@ const JWT_SECRET_NAME = "jwt";
  * version, else a fresh random one), and every node uses whatever the database holds. The
  * effective secret is mirrored to `<data>/jwt-secret` (mode 0600) for the operator.
  */
-export async function resolveJwtSecret(configured: string | undefined, dataDir: string, db: Db): Promise<{ secret: string; source: SecretSource }> {
+export async function resolveJwtSecret(configured: string | undefined, dataDir: string, db: DomainContext["db"]): Promise<{ secret: string; source: SecretSource }> {
   if (configured) return { secret: configured, source: "env" };
   mkdirSync(dataDir, { recursive: true });
   const file = join(dataDir, "jwt-secret");
   const candidate = readCandidate(file) ?? randomBytes(48).toString("base64url");
-  const [inserted] = await db
-    .insert(serverSecrets)
-    .values({ name: JWT_SECRET_NAME, value: candidate })
-    .onConflictDoNothing()
-    .returning({ value: serverSecrets.value });
-  const [row] = inserted ? [inserted] : await db.select({ value: serverSecrets.value }).from(serverSecrets).where(eq(serverSecrets.name, JWT_SECRET_NAME));
-  const secret = row?.value.trim() ?? "";
+  const claimed = await claimServerSecret(db, JWT_SECRET_NAME, candidate);
+  const secret = claimed.value?.trim() ?? "";
   if (secret.length < 16) throw new Error("the database holds no usable JWT secret (table server_secret, name 'jwt'); delete the row to generate a new one");
   if (readCandidate(file) !== secret) writeAtomically(file, secret);
-  return { secret, source: inserted && candidate === secret ? "generated" : "database" };
+  return { secret, source: claimed.stored && candidate === secret ? "generated" : "database" };
 }
 
 function readCandidate(file: string): string | undefined {

@@ -24,6 +24,10 @@ export interface TrpcOptions {
 
 /** tRPC over HTTP at /trpc (Fastify) and over WebSocket on the shared `wss` (subscriptions). */
 export async function registerTrpc(app: FastifyInstance, domain: DomainContext, wss: WebSocketServer, options: TrpcOptions) {
+  /** The one log line of an internal failure, over HTTP or WebSocket (the api's middleware does not log it). */
+  const logInternal = ({ error, path }: { error: TRPCError; path?: string | undefined }) => {
+    if (error.code === "INTERNAL_SERVER_ERROR") app.log.error({ err: error.cause ?? error, path }, "tRPC procedure failed");
+  };
   await app.register(fastifyTRPCPlugin, {
     prefix: "/trpc",
     trpcOptions: {
@@ -38,9 +42,7 @@ export async function registerTrpc(app: FastifyInstance, domain: DomainContext, 
           admitAuth: (kind, username) => options.limiters.admitAuth(req, kind, username),
         });
       },
-      onError: ({ error, path }) => {
-        if (error.code === "INTERNAL_SERVER_ERROR") app.log.error({ err: error.cause ?? error, path }, "tRPC procedure failed");
-      },
+      onError: logInternal,
     } satisfies FastifyTRPCPluginOptions<AppRouter>["trpcOptions"],
   });
 
@@ -73,5 +75,6 @@ export async function registerTrpc(app: FastifyInstance, domain: DomainContext, 
       return ctx;
     },
     keepAlive: { enabled: true, pingMs: options.pingMs, pongWaitMs: 10_000 },
+    onError: logInternal,
   });
 }

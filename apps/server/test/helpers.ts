@@ -25,7 +25,7 @@ export function tempDir(): { path: string; [Symbol.dispose](): void } {
   return { path, [Symbol.dispose]: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-export function testConfig(overrides: Partial<Config> & { dataDir: string }): Config {
+function testConfig(overrides: Partial<Config> & { dataDir: string }): Config {
   const base = loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn" });
   // Every test client is 127.0.0.1: the attempt limits are raised out of the way, except in the tests of the limits.
   const http = { ...base.http, auth: { ...base.http.auth, maxPerIp: 100_000, maxPerUsername: 100_000 } };

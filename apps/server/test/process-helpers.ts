@@ -76,7 +76,7 @@ export function groupAlive(pid: number): boolean {
 }
 
 /** The JSON log lines in `logs` (other output, e.g. npm's and turbo's, is skipped). */
-export function logEntries(logs: string[]): Array<Record<string, unknown>> {
+function logEntries(logs: string[]): Array<Record<string, unknown>> {
   return logs
     .join("")
     .split("\n")

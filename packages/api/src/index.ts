@@ -1,3 +1,3 @@
-export { appRouter, createCaller, type AppRouter } from "./root.js";
+export { appRouter, type AppRouter } from "./root.js";
 export { bearerToken, createApiContext } from "./context.js";
-export type { ApiContext, AuthAdmission, SocketState } from "./trpc.js";
+export type { AuthAdmission } from "./trpc.js";

@@ -46,7 +46,8 @@ const t = initTRPC.context<ApiContext>().create({
 
 /**
  * Domain errors (and values the database refused, see asAppError) become tRPC errors with the
- * code of ERROR_TABLE; anything else is logged as internal.
+ * code of ERROR_TABLE. Anything else stays INTERNAL_SERVER_ERROR; the transport's onError logs it
+ * once (apps/server/src/trpc.ts), with the failures outside procedures.
  */
 const errorMapping = t.middleware(async ({ next, ctx, path }) => {
   const result = await next();
@@ -57,7 +58,6 @@ const errorMapping = t.middleware(async ({ next, ctx, path }) => {
       if (!(cause instanceof AppError)) ctx.domain.log.warn({ err: cause, path }, "input refused by the database");
       throw new TRPCError({ code: ERROR_TABLE[known.kind].trpc, message: known.message, cause: known });
     }
-    if (result.error.code === "INTERNAL_SERVER_ERROR") ctx.domain.log.error({ err: cause ?? result.error, path }, "procedure failed");
   }
   return result;
 });
@@ -67,7 +67,7 @@ export const createCallerFactory = t.createCallerFactory;
 export const publicProcedure = t.procedure.use(errorMapping);
 
 /** The token has expired since the context was made (only a WebSocket's context lives that long). */
-export const tokenExpired = (ctx: ApiContext): boolean => ctx.expiresAt !== undefined && ctx.expiresAt <= Date.now();
+const tokenExpired = (ctx: ApiContext): boolean => ctx.expiresAt !== undefined && ctx.expiresAt <= Date.now();
 
 /** The caller's identity comes from the token only; handlers read it from ctx.user. */
 export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {

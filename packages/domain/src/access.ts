@@ -31,7 +31,7 @@ export const isActiveMembership = (status: Status): boolean =>
 export const hasLeftGroup = (status: Status): boolean => status === ContactStatus.left || status === ContactStatus.kicked;
 
 /** A member who may read the group's history and read positions (muted members may). */
-export const mayReadGroup = isActiveMembership;
+export const mayReadGroup = (status: Status): boolean => isActiveMembership(status);
 
 /** A member who may send to the group: active and not muted. */
 export const maySendToGroup = (status: Status): boolean => status === ContactStatus.normal;

@@ -8,15 +8,12 @@ import type { StreamDispatcher } from "./realtime/dispatcher.js";
 import type { NodePresence } from "./realtime/presence.js";
 import type { ReceiptRelay } from "./realtime/receipts.js";
 import type { Ticker } from "./realtime/ticker.js";
+import type { Logger } from "./logger.js";
 import type { SendQueue } from "./messages/send.js";
 import type { RateLimiter } from "./messages/rate-limit.js";
 
-/** The subset of pino the domain uses, so tests can pass a silent one. */
-export interface Logger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+export type { Logger } from "./logger.js";
+
 
 export interface Limits {
   /** Largest text content, in UTF-8 bytes. */

@@ -1,9 +1,10 @@
 import { isDataException } from "@omnilink/db";
 
 /**
- * The one error vocabulary. Every transport maps a kind through ERROR_TABLE: tRPC code, HTTP
- * status, and the numeric `code` of the legacy envelope. Messages are user-facing (the legacy
- * client shows them verbatim), so they are the legacy texts where one exists.
+ * The one error vocabulary. Every transport maps a kind through ERROR_TABLE: the tRPC code (tRPC
+ * derives its HTTP status from it) and the numeric `code` of the legacy envelope (legacy routes
+ * answer HTTP 200, 401 for UNAUTHORIZED: legacy-contract §1.2, D1). Messages are user-facing (the
+ * legacy client shows them verbatim), so they are the legacy texts where one exists.
  */
 export type ErrorKind =
   | "BAD_REQUEST"
@@ -16,16 +17,16 @@ export type ErrorKind =
   | "INTERNAL";
 
 export const ERROR_TABLE = {
-  BAD_REQUEST: { trpc: "BAD_REQUEST", http: 400, legacy: 400 },
-  UNAUTHORIZED: { trpc: "UNAUTHORIZED", http: 401, legacy: 401 },
-  FORBIDDEN: { trpc: "FORBIDDEN", http: 403, legacy: 403 },
-  NOT_FOUND: { trpc: "NOT_FOUND", http: 404, legacy: 404 },
+  BAD_REQUEST: { trpc: "BAD_REQUEST", legacy: 400 },
+  UNAUTHORIZED: { trpc: "UNAUTHORIZED", legacy: 401 },
+  FORBIDDEN: { trpc: "FORBIDDEN", legacy: 403 },
+  NOT_FOUND: { trpc: "NOT_FOUND", legacy: 404 },
   // The legacy backend reported conflicts ("用户已存在", "已在群聊中") as 400.
-  CONFLICT: { trpc: "CONFLICT", http: 409, legacy: 400 },
-  PAYLOAD_TOO_LARGE: { trpc: "PAYLOAD_TOO_LARGE", http: 413, legacy: 400 },
-  RATE_LIMITED: { trpc: "TOO_MANY_REQUESTS", http: 429, legacy: 429 },
-  INTERNAL: { trpc: "INTERNAL_SERVER_ERROR", http: 500, legacy: 500 },
-} as const satisfies Record<ErrorKind, { trpc: string; http: number; legacy: number }>;
+  CONFLICT: { trpc: "CONFLICT", legacy: 400 },
+  PAYLOAD_TOO_LARGE: { trpc: "PAYLOAD_TOO_LARGE", legacy: 400 },
+  RATE_LIMITED: { trpc: "TOO_MANY_REQUESTS", legacy: 429 },
+  INTERNAL: { trpc: "INTERNAL_SERVER_ERROR", legacy: 500 },
+} as const satisfies Record<ErrorKind, { trpc: string; legacy: number }>;
 
 export const INTERNAL_MESSAGE = "系统错误，请联系工作人员";
 export const BAD_PARAMS_MESSAGE = "参数错误";

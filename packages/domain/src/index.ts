@@ -9,6 +9,7 @@ export * from "./auth/hash-gate.js";
 export * from "./auth/tokens.js";
 export * from "./auth/schemas.js";
 export * from "./auth/accounts.js";
+export * from "./auth/secret.js";
 export * from "./realtime/events.js";
 export * from "./realtime/bus.js";
 export * from "./realtime/dispatcher.js";

@@ -1,4 +1,4 @@
-import { unauthorized, type TokenService } from "@omnilink/domain";
+import { authenticateToken, unauthorized, type DomainContext } from "@omnilink/domain";
 import type { FastifyRequest } from "fastify";
 import type { Caller } from "./route.js";
 
@@ -7,17 +7,11 @@ const PREFIX = "Bearer ";
 /**
  * The legacy JWT middleware (legacy-contract §1.4): the header must start with exactly "Bearer " (case
  * and one space), then the token must verify. Failures are UNAUTHORIZED, answered HTTP 401 with
- * the legacy envelope (legacy-contract D1). Like the legacy middleware it does not look the user up.
+ * the legacy envelope (legacy-contract D1). Unlike the legacy middleware, the user must still be
+ * enabled (legacy-contract D38): one rule for every transport, in the domain.
  */
-export async function authenticate(tokens: TokenService, request: FastifyRequest): Promise<Caller> {
+export async function authenticate(domain: DomainContext, request: FastifyRequest): Promise<Caller> {
   const header = request.headers.authorization;
   if (typeof header !== "string" || !header.startsWith(PREFIX)) throw unauthorized("missing or invalid authorization header");
-  return tokens.verify(header.slice(PREFIX.length));
-}
-
-declare module "fastify" {
-  interface FastifyRequest {
-    /** Set by the legacy JWT check on authenticated legacy routes. */
-    legacyCaller?: Caller;
-  }
+  return (await authenticateToken(domain, header.slice(PREFIX.length))).identity;
 }

@@ -1,5 +1,4 @@
-import { isDataException } from "@omnilink/db";
-import { asAppError, BAD_PARAMS_MESSAGE, ERROR_TABLE, INTERNAL_MESSAGE } from "@omnilink/domain";
+import { AppError, asAppError, BAD_PARAMS_MESSAGE, ERROR_TABLE, INTERNAL_MESSAGE } from "@omnilink/domain";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { RetryLater } from "../limits.js";
 
@@ -42,6 +41,6 @@ export function replyFailure(request: FastifyRequest, reply: FastifyReply, error
   if (error instanceof RetryLater) reply.header("retry-after", String(error.retryAfterSeconds));
   if (unexpected) request.log.error({ err: error }, "legacy route failed");
   // Answered as 参数错误, but a value the schemas let through to the database is worth knowing about.
-  else if (isDataException(error)) request.log.warn({ err: error }, "legacy input refused by the database");
+  else if (!(error instanceof AppError) && !(error instanceof BindError)) request.log.warn({ err: error }, "legacy input refused by the database");
   return reply.code(status).send(body);
 }

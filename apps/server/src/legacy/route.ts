@@ -15,7 +15,7 @@ export interface RouteEnv {
 export type Caller = Identity;
 
 /** Body fields that name the caller: empty or equal to the token's uuid, else 403 "<field> 不匹配" (legacy-contract §1.5). */
-export type IdentityField = "owner_id" | "send_id" | "user_one_id";
+type IdentityField = "owner_id" | "send_id" | "user_one_id";
 
 export interface LegacyRoute {
   method: "GET" | "POST";

@@ -50,7 +50,7 @@ export async function registerLegacyRoutes(app: FastifyInstance, domain: DomainC
   // The JWT check runs on onRequest, before the body is parsed, as the gin middleware ran before binding.
   const requireToken = async (request: FastifyRequest, reply: FastifyReply) => {
     try {
-      callers.set(request, await authenticate(domain.tokens, request));
+      callers.set(request, await authenticate(domain, request));
     } catch (error) {
       return replyFailure(request, reply, error);
     }

@@ -22,7 +22,7 @@ export interface UploadOptions {
 
 export const DEFAULT_UPLOAD_MAX_BYTES = 20 * 1024 * 1024;
 /** Where uploads are served; the URL the upload answers is root-relative (the client prefixes its backend URL). */
-export const STATIC_FILES_PREFIX = "/static/files/";
+const STATIC_FILES_PREFIX = "/static/files/";
 
 /** Stored names: 32 hex characters of randomness and an optional sanitised extension. Nothing else is served. */
 const STORED_NAME = /^[0-9a-f]{32}(\.[a-z0-9]{1,10})?$/;
@@ -45,7 +45,7 @@ export function displayName(clientName: string, fallback: string): string {
   return [...(base || fallback)].slice(0, 255).join("");
 }
 
-export interface StoredFile {
+interface StoredFile {
   url: string;
   file_name: string;
   /** Bytes. */

@@ -18,4 +18,3 @@ export const clientFrame = z.object({
   mention_all: z.boolean().nullish(),
   client_msg_id: z.string().optional(),
 });
-export type ClientFrame = z.infer<typeof clientFrame>;

@@ -1,16 +1,14 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import { users } from "@omnilink/db";
 import {
   AppError,
   asAppError,
+  authenticateToken,
   BAD_PARAMS_MESSAGE,
   ERROR_TABLE,
   createRateLimiter,
   INTERNAL_MESSAGE,
   findSession,
-  getProfile,
-  isUsableAccount,
   sendMessage,
   sendMessageInput,
   userStream,
@@ -18,11 +16,11 @@ import {
   type DomainContext,
   type StreamItem,
 } from "@omnilink/domain";
-import { eq, sql } from "drizzle-orm";
 import type { FastifyBaseLogger } from "fastify";
 import type { WebSocket, WebSocketServer } from "ws";
 import { clientFrame } from "./client-frame.js";
 import { errorFrame, eventFrame, messageFrame } from "./frames.js";
+import { createSameTabGuard, sameTabKey } from "./same-tab.js";
 
 function refuse(socket: Duplex, code: 400 | 401): void {
   const text = code === 400 ? "Bad Request" : "Unauthorized";
@@ -43,7 +41,7 @@ const TOO_FAST = JSON.stringify(errorFrame(ERROR_TABLE.RATE_LIMITED.legacy, "发
 const EXPIRED = JSON.stringify(errorFrame(ERROR_TABLE.UNAUTHORIZED.legacy, "token expired"));
 
 /**
- * The legacy `/wss` protocol (legacy-contract §3 and D2, D3, D14, D15): a valid token whose uuid
+ * The legacy `/wss` protocol (legacy-contract §3 and D2, D3, D14, D15, D39): a valid token whose uuid
  * is `client_id` is required; several connections per user; every frame a user should hear
  * comes from the same ordered stream as the tRPC subscription; WebSocket pings keep it alive.
  * A connection ends when its token expires; what it may send is bounded by a rate per user and a
@@ -61,7 +59,11 @@ export function createLegacySocketServer(domain: DomainContext, log: FastifyBase
    */
   const sharedFrames = new WeakMap<StreamItem, Buffer>();
 
+  /** One tab's duplicate sockets (legacy-contract D39). */
+  const sameTab = createSameTabGuard();
+
   async function accept(req: IncomingMessage, socket: Duplex, head: Buffer, wss: WebSocketServer): Promise<void> {
+    const arrivedAt = performance.now();
     socket.on("error", () => socket.destroy());
     const query = new URL(req.url ?? "/", "http://localhost").searchParams;
     const clientId = query.get("client_id") ?? "";
@@ -70,23 +72,23 @@ export function createLegacySocketServer(domain: DomainContext, log: FastifyBase
     if (!token) return refuse(socket, 401);
     let expiresAt: number;
     try {
-      const verified = await domain.tokens.verifyUntil(token);
+      const verified = await authenticateToken(domain, token);
       if (verified.identity.uuid !== clientId) return refuse(socket, 401);
-      const user = await getProfile(domain, clientId);
-      if (!user || !isUsableAccount(user.status)) return refuse(socket, 401);
       expiresAt = verified.expiresAt;
     } catch {
       return refuse(socket, 401);
     }
     if (socket.destroyed) return;
-    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, clientId, expiresAt));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      onConnection(ws, clientId, expiresAt);
+      sameTab.admit(sameTabKey(req, clientId, token), ws, arrivedAt);
+    });
   }
 
   function onConnection(ws: WebSocket, userId: string, expiresAt: number): void {
     let set = connections.get(userId);
     if (!set) connections.set(userId, (set = new Set()));
     set.add(ws);
-    void touchPresence(userId, "online");
     const abort = new AbortController();
     const sessionOf = new Map<string, string>();
 
@@ -141,7 +143,6 @@ export function createLegacySocketServer(domain: DomainContext, log: FastifyBase
       abort.abort();
       set.delete(ws);
       if (set.size === 0) connections.delete(userId);
-      void touchPresence(userId, "offline");
     });
     ws.on("error", (error) => log.warn({ err: error, userId }, "legacy socket error"));
   }
@@ -208,19 +209,7 @@ export function createLegacySocketServer(domain: DomainContext, log: FastifyBase
     return Buffer.from(JSON.stringify(messageFrame(m, mine)));
   }
 
-  async function touchPresence(userId: string, state: "online" | "offline"): Promise<void> {
-    try {
-      await domain.db
-        .update(users)
-        .set(state === "online" ? { lastOnlineAt: sql`now()` } : { lastOfflineAt: sql`now()` })
-        .where(eq(users.uuid, userId));
-    } catch (error) {
-      log.warn({ err: error, userId }, "could not record presence");
-    }
-  }
-
   return {
     accept: (req: IncomingMessage, socket: Duplex, head: Buffer, wss: WebSocketServer) => void accept(req, socket, head, wss),
-    connectionCount: () => [...connections.values()].reduce((n, s) => n + s.size, 0),
   };
 }

@@ -2,10 +2,11 @@ import { isUniqueViolation, users } from "@omnilink/db";
 import { eq } from "drizzle-orm";
 import { isUsableAccount } from "../access.js";
 import type { DomainContext } from "../context.js";
-import { badRequest, conflict, forbidden } from "../errors.js";
+import { badRequest, conflict, forbidden, unauthorized } from "../errors.js";
 import { newId } from "../ids.js";
 import { hashPassword, verifyPassword } from "./password.js";
 import type { LoginInput, RegisterInput } from "./schemas.js";
+import type { Identity } from "./tokens.js";
 
 export interface UserProfile {
   uuid: string;
@@ -70,4 +71,17 @@ export async function login(ctx: DomainContext, input: LoginInput): Promise<Sess
 export async function getProfile(ctx: DomainContext, uuid: string): Promise<UserProfile | undefined> {
   const [row] = await ctx.db.select(profileColumns).from(users).where(eq(users.uuid, uuid)).limit(1);
   return row;
+}
+
+/**
+ * The caller a token stands for, on every transport (legacy REST, tRPC over HTTP and WebSocket,
+ * the legacy /wss handshake): the token must verify, and its user must still exist and be enabled
+ * (legacy-contract D38). Anything else is UNAUTHORIZED, so a disabled user's client goes back to
+ * the login page, where the login answers 用户已被禁用.
+ */
+export async function authenticateToken(ctx: DomainContext, token: string): Promise<{ identity: Identity; expiresAt: number }> {
+  const verified = await ctx.tokens.verifyUntil(token);
+  const [row] = await ctx.db.select({ status: users.status }).from(users).where(eq(users.uuid, verified.identity.uuid)).limit(1);
+  if (!row || !isUsableAccount(row.status)) throw unauthorized("account disabled");
+  return verified;
 }

@@ -26,7 +26,7 @@ export interface Sender {
 }
 
 /** The verdict on one send, read under the conversation's lock. */
-export type Verdict = { ok: true; sender: Sender } | { ok: false; error: AppError };
+type Verdict = { ok: true; sender: Sender } | { ok: false; error: AppError };
 
 export interface Admission {
   /** The conversation's last seq, as locked. */
@@ -147,7 +147,10 @@ async function readGroupSenders(tx: Tx, ids: string[], batches: Map<string, Pend
   );
 }
 
-/** Refusals of group sends beyond the legacy ones (their texts are ours: the old server had neither rule). */
+/**
+ * Refusals of group sends beyond the legacy ones (their texts are ours: the old server had neither rule).
+ * @public exported for the group features built on the send admission (their tests name these texts).
+ */
 export const GroupSendErrors = {
   mutedAll: () => forbidden("全员禁言中，仅群主和管理员可以发言"),
   mentionAllNotManager: () => forbidden("只有群主和管理员可以@所有人"),

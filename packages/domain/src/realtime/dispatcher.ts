@@ -1,5 +1,5 @@
 import type { Db } from "@omnilink/db";
-import type { Logger } from "../context.js";
+import type { Logger } from "../logger.js";
 import { isGroupId } from "../ids.js";
 import type { BusMessage, EventBus } from "./bus.js";
 import { TYPING_TTL_MS, type BusSignal, type EphemeralEvent } from "./ephemeral.js";
@@ -113,11 +113,6 @@ export class StreamDispatcher {
     let n = 0;
     for (const set of this.byUser.values()) n += set.size;
     return n;
-  }
-
-  /** Local subscribers of a group (for tests and metrics). */
-  localMembers(groupId: string): string[] {
-    return [...(this.byGroup.get(groupId) ?? [])].map((s) => s.userId);
   }
 
   /** Step 1 of subscribing: from now on the user's own items reach `sink`. */

@@ -1,5 +1,5 @@
 import { Redis } from "ioredis";
-import type { Logger } from "../context.js";
+import type { Logger } from "../logger.js";
 import type { BusListener, BusMessage, EventBus } from "./bus.js";
 
 /** Messages travel as JSON; their dates are revived on arrival. */

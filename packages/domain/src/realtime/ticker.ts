@@ -1,6 +1,6 @@
 import { streamTicks, type Db } from "@omnilink/db";
 import { eq, sql } from "drizzle-orm";
-import type { Logger } from "../context.js";
+import type { Logger } from "../logger.js";
 import type { EventBus } from "./bus.js";
 import { MAX_TICK_ITEMS, type TickInfo } from "./positions.js";
 

@@ -1,4 +1,4 @@
-import { ContactType, contacts, conversations, groups, users } from "@omnilink/db";
+import { ContactType, contacts, groups, users } from "@omnilink/db";
 import { and, eq } from "drizzle-orm";
 import { hasLeftGroup, iBlockThem, isActiveMembership, isFriend, isNormalGroup, isUsableAccount, theyBlockMe } from "../access.js";
 import type { DomainContext } from "../context.js";
@@ -84,10 +84,4 @@ export async function openSession(ctx: DomainContext, userId: string, peerId: st
   const item = await getSessionItem(ctx, userId, peerId);
   if (!item) throw new Error(`session ${userId}→${peerId} missing right after it was opened`);
   return item;
-}
-
-/** The conversation's newest seq (0 when it has none yet). */
-export async function conversationLastSeq(ctx: DomainContext, conversationId: string): Promise<number> {
-  const [c] = await ctx.db.select({ lastSeq: conversations.lastSeq }).from(conversations).where(eq(conversations.id, conversationId));
-  return c?.lastSeq ?? 0;
 }

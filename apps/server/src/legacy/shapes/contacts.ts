@@ -24,7 +24,7 @@ export const toContactInfo = (c: ContactInfo) => ({
 });
 
 /** Prefix of join requests in the new-contact list (note the trailing space). */
-export const JOIN_REQUEST_PREFIX = "[申请入群] ";
+const JOIN_REQUEST_PREFIX = "[申请入群] ";
 
 /**
  * New-contact item (legacy-contract §2.9): `uuid` is the apply id the client passes back as `apply_id`. The keys
