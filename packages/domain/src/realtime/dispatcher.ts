@@ -115,6 +115,11 @@ export class StreamDispatcher {
     return n;
   }
 
+  /** The users with a subscriber on this node in the group, as this node's membership view has them. */
+  localMembers(groupId: string): string[] {
+    return [...(this.byGroup.get(groupId) ?? [])].map((s) => s.userId);
+  }
+
   /** Step 1 of subscribing: from now on the user's own items reach `sink`. */
   register(userId: string, sink: StreamSink): LocalSubscriber {
     const sub = new LocalSubscriber(userId, sink);
