@@ -92,7 +92,7 @@ interface SearchPageResult {
  * message matches: the newest page, walking the conversation's index), in the group and across all
  * of the reader's conversations. Each call checks what it must return.
  */
-export function searchCall(ctx: RunContext, url: string, group: BenchGroup, which: SearchCase): () => Promise<void> {
+function searchCall(ctx: RunContext, url: string, group: BenchGroup, which: SearchCase): () => Promise<void> {
   const { messages: total, depth, pageSize } = ctx.config.history;
   const reader = group.members[0]!;
   const rareSeq = total - depth;
