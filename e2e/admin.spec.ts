@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { befriend, messageWith, registerUser, screenshot, send, sessionItem, uniq } from "./helpers";
+import { befriend, createGroup, openChat, messageWith, registerUser, screenshot, send, uniq } from "./helpers";
 
 const member = (page: Page, userId: string) => page.locator(`[data-testid="group-member"][data-user-id="${userId}"]`);
 
@@ -18,16 +18,9 @@ test("the owner appoints an admin; the admin switches mute-all; an ordinary memb
   const groupName = `Staff ${uniq()}`.slice(0, 20);
   let groupId = "";
   await test.step("the owner creates a group with B and C and opens the panel", async () => {
-    await a.page.getByTestId("nav-new-group").click();
-    await a.page.getByTestId("group-name-input").fill(groupName);
-    for (const u of [b, c]) await a.page.locator(`[data-testid="group-member-option"][data-user-id="${u.id}"] input`).check();
-    await a.page.getByTestId("group-create-submit").click();
-    await expect(a.page.getByTestId("chat-view")).toBeVisible();
-    groupId = (await a.page.getByTestId("chat-peer-id").textContent())?.trim() ?? "";
-    expect(groupId).toMatch(/^G\w+$/);
+    groupId = await createGroup(a, [b, c], groupName);
     for (const u of [b, c]) {
-      await sessionItem(u.page, groupId).click();
-      await expect(u.page.getByTestId("chat-view")).toHaveAttribute("data-peer-id", groupId);
+      await openChat(u, groupId);
       await u.page.getByTestId("group-panel-toggle").click();
     }
     await a.page.getByTestId("group-panel-toggle").click();

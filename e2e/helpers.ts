@@ -90,3 +90,21 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: `${SCREENSHOTS}/${name}.png`, fullPage: true });
 }
+
+/** The owner creates a group with these friends through the console's form; returns its id (the owner's chat shows it). */
+export async function createGroup(owner: User, members: User[], name: string): Promise<string> {
+  await owner.page.getByTestId("nav-new-group").click();
+  await owner.page.getByTestId("group-name-input").fill(name.slice(0, 20));
+  for (const u of members) await owner.page.locator(`[data-testid="group-member-option"][data-user-id="${u.id}"] input`).check();
+  await owner.page.getByTestId("group-create-submit").click();
+  await expect(owner.page.getByTestId("chat-view")).toBeVisible();
+  const groupId = (await owner.page.getByTestId("chat-peer-id").textContent())?.trim() ?? "";
+  expect(groupId).toMatch(/^G\w+$/);
+  return groupId;
+}
+
+/** Opens a conversation from the user's session list. */
+export async function openChat(user: User, peerId: string): Promise<void> {
+  await sessionItem(user.page, peerId).click();
+  await expect(user.page.getByTestId("chat-view")).toHaveAttribute("data-peer-id", peerId);
+}

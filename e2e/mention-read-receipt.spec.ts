@@ -1,5 +1,5 @@
 import { expect, test, type Browser } from "@playwright/test";
-import { befriend, messageWith, ownMessage, registerUser, screenshot, send, sessionItem, uniq, type User } from "./helpers";
+import { befriend, createGroup, messageWith, ownMessage, registerUser, screenshot, send, sessionItem, uniq, type User } from "./helpers";
 
 /** A (owner) with friends B and C in a new group; A's page ends in the group chat. */
 async function groupOfThree(browser: Browser) {
@@ -8,14 +8,7 @@ async function groupOfThree(browser: Browser) {
   const c = await registerUser(browser, "Carol");
   await befriend(a, b);
   await befriend(a, c);
-  const name = `Crew ${uniq()}`.slice(0, 20);
-  await a.page.getByTestId("nav-new-group").click();
-  await a.page.getByTestId("group-name-input").fill(name);
-  for (const u of [b, c]) await a.page.locator(`[data-testid="group-member-option"][data-user-id="${u.id}"] input`).check();
-  await a.page.getByTestId("group-create-submit").click();
-  await expect(a.page.getByTestId("chat-view")).toBeVisible();
-  const groupId = (await a.page.getByTestId("chat-peer-id").textContent())?.trim() ?? "";
-  expect(groupId).toMatch(/^G\w+$/);
+  const groupId = await createGroup(a, [b, c], `Crew ${uniq()}`);
   for (const u of [b, c]) await expect(sessionItem(u.page, groupId)).toBeVisible();
   return { a, b, c, groupId };
 }

@@ -1,18 +1,11 @@
 import { expect, test, type Page } from "@playwright/test";
-import { befriend, messageWith, ownMessage, registerUser, screenshot, send, sessionItem, uniq, type User } from "./helpers";
+import { befriend, createGroup, openChat, messageWith, ownMessage, registerUser, screenshot, send, sessionItem, uniq, type User } from "./helpers";
 
 /** A creates a group with B through the console and both have it open; returns its id. */
 async function groupOf(a: User, b: User): Promise<string> {
   await befriend(a, b);
-  await a.page.getByTestId("nav-new-group").click();
-  await a.page.getByTestId("group-name-input").fill(`R ${uniq()}`.slice(0, 20));
-  await a.page.locator(`[data-testid="group-member-option"][data-user-id="${b.id}"] input`).check();
-  await a.page.getByTestId("group-create-submit").click();
-  await expect(a.page.getByTestId("chat-view")).toBeVisible();
-  const groupId = (await a.page.getByTestId("chat-peer-id").textContent())?.trim() ?? "";
-  expect(groupId).toMatch(/^G\w+$/);
-  await sessionItem(b.page, groupId).click();
-  await expect(b.page.getByTestId("chat-view")).toHaveAttribute("data-peer-id", groupId);
+  const groupId = await createGroup(a, [b], `R ${uniq()}`);
+  await openChat(b, groupId);
   return groupId;
 }
 
@@ -104,16 +97,8 @@ test("recall by an admin: an ordinary member's message yes, the owner's no", asy
   const c = await registerUser(browser, "Plain");
   await befriend(a, b);
   await befriend(a, c);
-  await a.page.getByTestId("nav-new-group").click();
-  await a.page.getByTestId("group-name-input").fill(`A ${uniq()}`.slice(0, 20));
-  for (const u of [b, c]) await a.page.locator(`[data-testid="group-member-option"][data-user-id="${u.id}"] input`).check();
-  await a.page.getByTestId("group-create-submit").click();
-  await expect(a.page.getByTestId("chat-view")).toBeVisible();
-  const groupId = (await a.page.getByTestId("chat-peer-id").textContent())?.trim() ?? "";
-  for (const u of [b, c]) {
-    await sessionItem(u.page, groupId).click();
-    await expect(u.page.getByTestId("chat-view")).toHaveAttribute("data-peer-id", groupId);
-  }
+  const groupId = await createGroup(a, [b, c], `A ${uniq()}`);
+  for (const u of [b, c]) await openChat(u, groupId);
   await a.page.getByTestId("group-panel-toggle").click();
   await a.page.locator(`[data-testid="group-member"][data-user-id="${b.id}"]`).getByTestId("member-admin-toggle").click();
   await expect(a.page.getByTestId("group-panel-result")).toHaveText("Admin appointed");

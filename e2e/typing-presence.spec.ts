@@ -1,19 +1,11 @@
 import { expect, test, type Page } from "@playwright/test";
-import { befriend, messageWith, registerUser, screenshot, send, sessionItem, uniq, type User } from "./helpers";
+import { befriend, createGroup, openChat, messageWith, registerUser, screenshot, send, sessionItem, uniq, type User } from "./helpers";
 
 /** A creates a group with B (friends first, as the console's group form offers friends). */
 async function groupOf(a: User, b: User): Promise<string> {
   await befriend(a, b);
-  await a.page.getByTestId("nav-new-group").click();
-  await a.page.getByTestId("group-name-input").fill(`Live ${uniq()}`.slice(0, 20));
-  await a.page.locator(`[data-testid="group-member-option"][data-user-id="${b.id}"] input`).check();
-  await a.page.getByTestId("group-create-submit").click();
-  await expect(a.page.getByTestId("chat-view")).toBeVisible();
-  const groupId = (await a.page.getByTestId("chat-peer-id").textContent())?.trim() ?? "";
-  expect(groupId).toMatch(/^G\w+$/);
-  await expect(sessionItem(b.page, groupId)).toBeVisible();
-  await sessionItem(b.page, groupId).click();
-  await expect(b.page.getByTestId("chat-view")).toHaveAttribute("data-peer-id", groupId);
+  const groupId = await createGroup(a, [b], `Live ${uniq()}`);
+  await openChat(b, groupId);
   return groupId;
 }
 

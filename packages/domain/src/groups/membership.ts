@@ -9,7 +9,7 @@ import {
   type Queryable,
   type Tx,
 } from "@omnilink/db";
-import { and, count, eq, inArray, notInArray, sql } from "drizzle-orm";
+import { and, count, eq, inArray, notInArray, sql, type SQL } from "drizzle-orm";
 import { activeAdminRow, activeMembershipRow, isActiveMembership, isGroupManager, isGroupOwner, isNormalGroup, isUsableAccount } from "../access.js";
 import type { DomainContext } from "../context.js";
 import { ensureConversation, ensureSession, lockConversation } from "../sessions/ensure.js";
@@ -38,15 +38,18 @@ export async function isActiveMember(q: Queryable, userId: string, groupId: stri
   return isActiveMembership((await getMembership(q, userId, groupId))?.status);
 }
 
-/** Ids of the group's active members (owner included), in join order. */
-export async function activeMemberIds(q: Queryable, groupId: string): Promise<string[]> {
-  const rows = await q
+/** Ids of the group's members whose row matches `rows`, in join order. */
+async function memberIdsWhere(q: Queryable, groupId: string, rows: SQL | undefined): Promise<string[]> {
+  const found = await q
     .select({ userId: contacts.userId })
     .from(contacts)
-    .where(and(eq(contacts.contactId, groupId), activeMembershipRow()))
+    .where(and(eq(contacts.contactId, groupId), rows))
     .orderBy(contacts.id);
-  return rows.map((r) => r.userId);
+  return found.map((r) => r.userId);
 }
+
+/** Ids of the group's active members (owner included), in join order. */
+export const activeMemberIds = (q: Queryable, groupId: string): Promise<string[]> => memberIdsWhere(q, groupId, activeMembershipRow());
 
 /** Of `userIds`, those that are active members of the group. */
 export async function activeAmong(q: Queryable, groupId: string, userIds: string[]): Promise<Set<string>> {
@@ -65,14 +68,7 @@ export async function activeAmong(q: Queryable, groupId: string, userIds: string
 }
 
 /** Ids of the group's active admins (the owner is not one), in join order. */
-export async function activeAdminIds(q: Queryable, groupId: string): Promise<string[]> {
-  const rows = await q
-    .select({ userId: contacts.userId })
-    .from(contacts)
-    .where(and(eq(contacts.contactId, groupId), activeAdminRow()))
-    .orderBy(contacts.id);
-  return rows.map((r) => r.userId);
-}
+export const activeAdminIds = (q: Queryable, groupId: string): Promise<string[]> => memberIdsWhere(q, groupId, activeAdminRow());
 
 /** Who hears about a group's join requests: the owner and every active admin (legacy-contract D28). */
 export async function requestDeciders(q: Queryable, group: Pick<GroupRow, "uuid" | "ownerId">): Promise<string[]> {
