@@ -20,19 +20,26 @@ export class BindError extends Error {
 }
 
 /**
+ * What a legacy client is told about a failure, in the body of a REST answer and in the /wss error
+ * frame alike: the legacy code of a known error with its (user-facing) message, else 500 with the
+ * generic text. `unexpected` marks the failures worth logging as errors.
+ */
+export function legacyError(error: unknown): { code: number; message: string; unexpected: boolean } {
+  if (error instanceof BindError) return { code: 400, message: BAD_PARAMS_MESSAGE, unexpected: false };
+  const known = asAppError(error);
+  if (!known || known.kind === "INTERNAL") return { code: 500, message: INTERNAL_MESSAGE, unexpected: true };
+  return { code: ERROR_TABLE[known.kind].legacy, message: known.message, unexpected: false };
+}
+
+/**
  * Business errors travel in the body with HTTP 200, as the client reads `code`; a missing or bad
- * token is HTTP 401 (legacy-contract D1) so the client's "session expired" redirect works.
+ * token is HTTP 401 (legacy-contract D1) so the client's "session expired" redirect works, and a
+ * body that does not bind is HTTP 400 (legacy-contract §1.2).
  */
 export function failure(error: unknown): { status: number; body: Envelope; unexpected: boolean } {
-  if (error instanceof BindError) return { status: 400, body: { code: 400, message: BAD_PARAMS_MESSAGE }, unexpected: false };
-  const known = asAppError(error);
-  if (known) {
-    const entry = ERROR_TABLE[known.kind];
-    const status = known.kind === "UNAUTHORIZED" ? 401 : 200;
-    if (known.kind === "INTERNAL") return { status, body: { code: 500, message: INTERNAL_MESSAGE }, unexpected: true };
-    return { status, body: { code: entry.legacy, message: known.message }, unexpected: false };
-  }
-  return { status: 200, body: { code: 500, message: INTERNAL_MESSAGE }, unexpected: true };
+  const { code, message, unexpected } = legacyError(error);
+  const status = error instanceof BindError ? 400 : asAppError(error)?.kind === "UNAUTHORIZED" ? 401 : 200;
+  return { status, body: { code, message }, unexpected };
 }
 
 /** Answers `error` with the legacy envelope (logging the unexpected ones). */

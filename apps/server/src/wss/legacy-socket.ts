@@ -2,12 +2,9 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import {
   AppError,
-  asAppError,
   authenticateToken,
   BAD_PARAMS_MESSAGE,
-  ERROR_TABLE,
   createRateLimiter,
-  INTERNAL_MESSAGE,
   findSession,
   sendMessage,
   sendMessageInput,
@@ -15,11 +12,13 @@ import {
   whenExpired,
   type DomainContext,
   type StreamItem,
+  unauthorized,
 } from "@omnilink/domain";
 import type { FastifyBaseLogger } from "fastify";
 import type { WebSocket, WebSocketServer } from "ws";
 import { clientFrame } from "./client-frame.js";
-import { errorFrame, eventFrame, messageFrame } from "./frames.js";
+import { toMessageItem } from "../legacy/shapes/messages.js";
+import { errorFrame, eventFrame } from "./frames.js";
 import { createSameTabGuard, sameTabKey } from "./same-tab.js";
 
 function refuse(socket: Duplex, code: 400 | 401): void {
@@ -37,8 +36,8 @@ export interface LegacySocketOptions {
 }
 
 /** What a refused frame gets, on the connection that sent it (the client drops error frames). */
-const TOO_FAST = JSON.stringify(errorFrame(ERROR_TABLE.RATE_LIMITED.legacy, "发送过于频繁，请稍后再试"));
-const EXPIRED = JSON.stringify(errorFrame(ERROR_TABLE.UNAUTHORIZED.legacy, "token expired"));
+const TOO_FAST = JSON.stringify(errorFrame(new AppError("RATE_LIMITED", "发送过于频繁，请稍后再试")).frame);
+const EXPIRED = JSON.stringify(errorFrame(unauthorized("token expired")).frame);
 
 /**
  * The legacy `/wss` protocol (legacy-contract §3 and D2, D3, D14, D15, D39): a valid token whose uuid
@@ -182,12 +181,9 @@ export function createLegacySocketServer(domain: DomainContext, log: FastifyBase
       if (!input.success) throw new AppError("BAD_REQUEST", BAD_PARAMS_MESSAGE);
       await sendMessage(domain, userId, input.data);
     } catch (error) {
-      const mapped = asAppError(error);
-      const known = mapped && mapped.kind !== "INTERNAL" ? mapped : undefined;
-      if (!known) log.error({ err: error, userId }, "legacy send failed");
-      const payload = JSON.stringify(
-        known ? errorFrame(ERROR_TABLE[known.kind].legacy, known.message) : errorFrame(500, INTERNAL_MESSAGE),
-      );
+      const { frame, unexpected } = errorFrame(error);
+      if (unexpected) log.error({ err: error, userId }, "legacy send failed");
+      const payload = JSON.stringify(frame);
       for (const peer of connections.get(userId) ?? []) if (peer.readyState === peer.OPEN) peer.send(payload);
     }
   }
@@ -195,18 +191,18 @@ export function createLegacySocketServer(domain: DomainContext, log: FastifyBase
   /** Private items carry the viewer's own session id: the sender's copy the sender's, the receiver's theirs. */
   async function frameBytes(item: StreamItem, userId: string, sessionOf: Map<string, string>): Promise<Buffer> {
     if (item.kind === "event" || item.message.receiveId.startsWith("G")) {
-      const bytes = Buffer.from(JSON.stringify(item.kind === "event" ? eventFrame(item.event) : messageFrame(item.message, "")));
+      const bytes = Buffer.from(JSON.stringify(item.kind === "event" ? eventFrame(item.event) : toMessageItem(item.message, "")));
       sharedFrames.set(item, bytes);
       return bytes;
     }
     const m = item.message;
-    if (m.sendId === userId) return Buffer.from(JSON.stringify(messageFrame(m, m.sessionId)));
+    if (m.sendId === userId) return Buffer.from(JSON.stringify(toMessageItem(m, m.sessionId)));
     let mine = sessionOf.get(m.sendId);
     if (!mine) {
       mine = (await findSession(domain.db, userId, m.sendId))?.uuid ?? "";
       if (mine) sessionOf.set(m.sendId, mine);
     }
-    return Buffer.from(JSON.stringify(messageFrame(m, mine)));
+    return Buffer.from(JSON.stringify(toMessageItem(m, mine)));
   }
 
   return {

@@ -1,3 +1,5 @@
+import { z } from "zod";
+
 /**
  * What the live stream carries. Every row has an id from event_stream_seq; its place in the
  * stream is decided after commit by a tick (see ticker.ts), so "everything after the item with
@@ -36,38 +38,50 @@ export interface MessageView {
   recalledBy: string | null;
 }
 
-export type RequestKind = "friend" | "join";
+const id = z.string();
+const ids = z.array(id);
+const requestKind = z.enum(["friend", "join"]);
+export type RequestKind = z.infer<typeof requestKind>;
 
-/** Event bodies by type. Membership-changing types list the users they affect. */
-export interface EventPayloads {
-  "group.created": { name: string; ownerId: string; memberIds: string[] };
-  "group.updated": { changes: { name?: string; notice?: string; avatar?: string; addMode?: number } };
-  "group.dismissed": { by: string };
-  "owner.transferred": { from: string; to: string };
-  "member.joined": { userIds: string[]; by: string; via: "invite" | "approval" };
-  "member.left": { userId: string };
-  "member.removed": { userIds: string[]; by: string };
-  "member.muted": { userId: string; by: string };
-  "member.unmuted": { userId: string; by: string };
+/**
+ * Event bodies by type, as schemas: the stream's one description of what each event carries.
+ * Membership-changing types list the users they affect. Rows read back (from the database or
+ * another node) are checked against these once, by parseStreamEvent, so every consumer can
+ * switch on `type` and read a typed payload.
+ */
+const eventPayloadSchemas = {
+  "group.created": z.object({ name: z.string(), ownerId: id, memberIds: ids }),
+  "group.updated": z.object({
+    changes: z.object({ name: z.string().optional(), notice: z.string().optional(), avatar: z.string().optional(), addMode: z.number().optional() }),
+  }),
+  "group.dismissed": z.object({ by: id }),
+  "owner.transferred": z.object({ from: id, to: id }),
+  "member.joined": z.object({ userIds: ids, by: id, via: z.enum(["invite", "approval"]) }),
+  "member.left": z.object({ userId: id }),
+  "member.removed": z.object({ userIds: ids, by: id }),
+  "member.muted": z.object({ userId: id, by: id }),
+  "member.unmuted": z.object({ userId: id, by: id }),
   // Group admins and mute-all (legacy-contract D28–D30).
   /** The owner appointed (`admin`) or revoked (`member`) an admin; to the group's members. */
-  "member.role": { userId: string; role: "admin" | "member"; by: string };
+  "member.role": z.object({ userId: id, role: z.enum(["admin", "member"]), by: id }),
   /** An owner or admin switched mute-all; to the group's members. */
-  "group.muteAll": { muted: boolean; by: string };
-  "request.created": { applyId: string; kind: RequestKind; applicantId: string; targetId: string; message: string; invitedBy: string | null };
-  "request.decided": { applyId: string; kind: RequestKind; applicantId: string; targetId: string; approved: boolean; by: string };
-  "friend.removed": { by: string; userId: string };
+  "group.muteAll": z.object({ muted: z.boolean(), by: id }),
+  "request.created": z.object({ applyId: id, kind: requestKind, applicantId: id, targetId: id, message: z.string(), invitedBy: id.nullable() }),
+  "request.decided": z.object({ applyId: id, kind: requestKind, applicantId: id, targetId: id, approved: z.boolean(), by: id }),
+  "friend.removed": z.object({ by: id, userId: id }),
   /** Addressed to the blocker only: the blocked user is not told. */
-  "contact.blocked": { by: string; userId: string };
-  "contact.unblocked": { by: string; userId: string };
-  // Recall and search (messages/recall.ts).
+  "contact.blocked": z.object({ by: id, userId: id }),
+  "contact.unblocked": z.object({ by: id, userId: id }),
+  // Recall (messages/recall.ts).
   /** A message was recalled: to the group's members, or to both parties of a private chat. `messageId` is its uuid. */
-  "message.recalled": { messageId: string; conversationId: string; seq: number; by: string };
-}
+  "message.recalled": z.object({ messageId: id, conversationId: id, seq: z.number(), by: id }),
+};
 
+export type EventPayloads = { [T in keyof typeof eventPayloadSchemas]: z.infer<(typeof eventPayloadSchemas)[T]> };
 export type EventType = keyof EventPayloads;
 
-export interface StreamEventView<T extends EventType = EventType> {
+/** One stream event of type T. */
+export interface StreamEventOf<T extends EventType> {
   id: number;
   type: T;
   /** Delivered to the group's active members when set. */
@@ -76,6 +90,34 @@ export interface StreamEventView<T extends EventType = EventType> {
   userIds: string[];
   payload: EventPayloads[T];
   createdAt: Date;
+}
+
+/** Any stream event: a union discriminated by `type`, so a switch on it types the payload. */
+export type StreamEventView = { [T in EventType]: StreamEventOf<T> }[EventType];
+
+/** A stream event row as storage or the bus hands it over: the payload not yet checked. */
+export interface RawStreamEvent {
+  id: number | string;
+  type: string;
+  groupId: string | null;
+  userIds: string[];
+  payload: unknown;
+  createdAt: Date | string;
+}
+
+/**
+ * The one place an event from outside the process becomes a StreamEventView: its type must be
+ * known and its payload match that type's schema. Undefined otherwise (a row written by a newer
+ * or older version that this one cannot read; callers log and skip it, as they cannot deliver what
+ * they do not understand).
+ */
+export function parseStreamEvent(row: RawStreamEvent): StreamEventView | undefined {
+  if (!Object.hasOwn(eventPayloadSchemas, row.type)) return undefined;
+  const type = row.type as EventType;
+  const payload = eventPayloadSchemas[type].safeParse(row.payload);
+  if (!payload.success) return undefined;
+  // The schema looked up by `type` has just checked the payload, so the pair is consistent.
+  return { id: Number(row.id), type, groupId: row.groupId, userIds: row.userIds, payload: payload.data, createdAt: new Date(row.createdAt) } as StreamEventView;
 }
 
 /**
@@ -95,13 +137,13 @@ export function membershipEffect(event: StreamEventView): { joined: string[]; re
   const none = { joined: [], removed: [], dismissed: false };
   switch (event.type) {
     case "group.created":
-      return { ...none, joined: (event.payload as EventPayloads["group.created"]).memberIds };
+      return { ...none, joined: event.payload.memberIds };
     case "member.joined":
-      return { ...none, joined: (event.payload as EventPayloads["member.joined"]).userIds };
+      return { ...none, joined: event.payload.userIds };
     case "member.left":
-      return { ...none, removed: [(event.payload as EventPayloads["member.left"]).userId] };
+      return { ...none, removed: [event.payload.userId] };
     case "member.removed":
-      return { ...none, removed: (event.payload as EventPayloads["member.removed"]).userIds };
+      return { ...none, removed: event.payload.userIds };
     case "group.dismissed":
       // A dismissal names every member in userIds.
       return { ...none, removed: event.userIds, dismissed: true };

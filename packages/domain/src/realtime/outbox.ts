@@ -1,6 +1,6 @@
 import { streamEvents, type Tx } from "@omnilink/db";
 import type { DomainContext } from "../context.js";
-import type { EventPayloads, EventType, MessageView, StreamEventView, StreamItem } from "./events.js";
+import type { EventPayloads, EventType, MessageView, StreamEventOf, StreamEventView, StreamItem } from "./events.js";
 
 /**
  * Collects what a transaction adds to the live stream. Rows get their ids from event_stream_seq
@@ -17,15 +17,16 @@ export class Outbox {
     type: T,
     audience: { groupId?: string | null; userIds?: string[] },
     payload: EventPayloads[T],
-  ): Promise<StreamEventView<T>> {
+  ): Promise<void> {
     const [row] = await this.tx
       .insert(streamEvents)
       .values({ type, groupId: audience.groupId ?? null, userIds: [...new Set(audience.userIds ?? [])], payload })
       .returning({ id: streamEvents.id, groupId: streamEvents.groupId, userIds: streamEvents.userIds, createdAt: streamEvents.createdAt });
     if (!row) throw new Error("stream_event insert returned no row");
-    const event: StreamEventView<T> = { id: row.id, type, groupId: row.groupId, userIds: row.userIds, payload, createdAt: row.createdAt };
-    this.items.push({ kind: "event", id: event.id, event: event, pos: 0 });
-    return event;
+    const event: StreamEventOf<T> = { id: row.id, type, groupId: row.groupId, userIds: row.userIds, payload, createdAt: row.createdAt };
+    // `type` and `payload` are paired by T, so this is one member of the union; TypeScript cannot
+    // narrow a generic T to it. (Events read back are checked by parseStreamEvent instead.)
+    this.items.push({ kind: "event", id: event.id, event: event as StreamEventView, pos: 0 });
   }
 
   message(message: MessageView): void {

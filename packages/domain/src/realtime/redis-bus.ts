@@ -1,17 +1,28 @@
 import { Redis } from "ioredis";
 import type { Logger } from "../logger.js";
 import type { BusListener, BusMessage, EventBus } from "./bus.js";
+import { parseStreamEvent, type StreamItem } from "./events.js";
 
-/** Messages travel as JSON; their dates are revived on arrival. */
+/**
+ * Messages travel as JSON. On arrival message dates are revived and events are checked by
+ * parseStreamEvent, as rows read from the database are; an event this node cannot read is left
+ * out (the node that published it runs other code; its subscribers read the row themselves).
+ */
 function encode(message: BusMessage): string {
   return JSON.stringify(message);
 }
 
 function decode(text: string): BusMessage {
   const message = JSON.parse(text) as BusMessage;
-  for (const item of message.items ?? []) {
-    if (item.kind === "message") item.message.createdAt = new Date(item.message.createdAt);
-    else item.event.createdAt = new Date(item.event.createdAt);
+  if (message.items) {
+    message.items = message.items.flatMap((item): StreamItem[] => {
+      if (item.kind === "message") {
+        item.message.createdAt = new Date(item.message.createdAt);
+        return [item];
+      }
+      const event = parseStreamEvent(item.event);
+      return event ? [{ ...item, event }] : [];
+    });
   }
   return message;
 }

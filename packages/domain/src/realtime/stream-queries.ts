@@ -1,7 +1,7 @@
 import { messages, sessions, streamEvents, streamTicks, contacts, groups, queryRows, type Queryable } from "@omnilink/db";
 import { and, arrayContains, asc, eq, inArray, like, lte, max, not, or, sql } from "drizzle-orm";
 import { activeMembershipOf } from "../access.js";
-import type { MessageView, StreamEventView, StreamItem } from "./events.js";
+import { parseStreamEvent, type MessageView, type RawStreamEvent, type StreamEventView, type StreamItem } from "./events.js";
 import { endOfTick, positionOf, tickOf, type TickInfo } from "./positions.js";
 
 export const messageViewColumns = {
@@ -123,7 +123,10 @@ async function loadSlice(db: Queryable, ids: number[], audience?: Audience): Pro
       ),
     );
   for (const message of messageRows) found.set(message.id, { kind: "message", id: message.id, message, pos: 0 });
-  for (const row of eventRows) found.set(row.id, { kind: "event", id: row.id, event: row as StreamEventView, pos: 0 });
+  for (const row of eventRows) {
+    const event = parseStreamEvent(row);
+    if (event) found.set(row.id, { kind: "event", id: row.id, event, pos: 0 });
+  }
   return found;
 }
 
@@ -191,7 +194,7 @@ export async function positionOfRow(db: Queryable, id: number): Promise<number |
  * statement, so a row is either in a tick that statement sees or counted as not ticked.
  */
 export async function membershipEventsAfter(db: Queryable, userId: string, position: number, types: readonly string[]): Promise<StreamEventView[]> {
-  const rows = await queryRows<StreamEventView & { tick: number | string | null; rank: number | string | null }>(
+  const rows = await queryRows<RawStreamEvent & { tick: number | string | null; rank: number | string | null }>(
     db,
     sql`with last as (select snap from ${streamTicks} order by tick desc limit 1)
         select e.id, e.type, e.group_id as "groupId", e.user_ids as "userIds", e.payload, e.created_at as "createdAt", t.tick, u.rank
@@ -205,10 +208,10 @@ export async function membershipEventsAfter(db: Queryable, userId: string, posit
         where e.tx >= pg_snapshot_xmin(last.snap) and not pg_visible_in_snapshot(e.tx, last.snap)
           and e.type in ${sql`(${sql.join(types.map((t) => sql`${t}`), sql`, `)})`} and e.user_ids @> array[${userId}]::text[]`,
   );
-  const placed = rows.map((r) => ({
-    event: { id: Number(r.id), type: r.type, groupId: r.groupId, userIds: r.userIds, payload: r.payload, createdAt: new Date(r.createdAt) },
-    pos: r.tick === null ? Number.MAX_SAFE_INTEGER : positionOf(Number(r.tick), Number(r.rank)),
-  }));
+  const placed = rows.flatMap((r) => {
+    const event = parseStreamEvent(r);
+    return event ? [{ event, pos: r.tick === null ? Number.MAX_SAFE_INTEGER : positionOf(Number(r.tick), Number(r.rank)) }] : [];
+  });
   return placed
     .filter((p) => p.pos > position)
     .sort((a, b) => a.pos - b.pos || a.event.id - b.event.id)

@@ -18,7 +18,7 @@ export const messageRoutes: LegacyRoute[] = [
     rules: historyPageInput,
     handle: async (env, input, caller) => {
       if (isGroupId(input.peerId)) throw forbidden("无权查看聊天记录");
-      return (await listHistoryPage(env.domain, caller.uuid, input)).map(toMessageItem);
+      return (await listHistoryPage(env.domain, caller.uuid, input)).map((m) => toMessageItem(m));
     },
   }),
   route({
@@ -29,7 +29,7 @@ export const messageRoutes: LegacyRoute[] = [
     rules: historyPageInput,
     handle: async (env, input, caller) => {
       if (!isGroupId(input.peerId)) throw forbidden("非群成员，无权查看消息");
-      return (await listHistoryPage(env.domain, caller.uuid, input)).map(toMessageItem);
+      return (await listHistoryPage(env.domain, caller.uuid, input)).map((m) => toMessageItem(m));
     },
   }),
 ];
