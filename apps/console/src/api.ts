@@ -62,7 +62,7 @@ export interface LiveHandlers {
   onStarted(resumed: boolean): void;
   onStatus(status: LiveStatus, detail?: string): void;
   onUnauthorized(): void;
-  /** A read receipt update (`live.receipts`): ephemeral, throttled per conversation by the server. */
+  /** A read receipt update (a `receipt` on `live.signals`): throttled per conversation by the server. */
   onReceipt?(update: ReceiptUpdate): void;
 }
 
@@ -122,26 +122,20 @@ export class LiveConnection {
         this.restart();
       },
     });
+    // Typing, presence and read receipts (ephemeral: the next (re)start of the socket subscribes
+    // again, and the lists and counts are refetched then).
     const signals = client.live.signals.subscribe(undefined, {
       onData: (event) => {
-        if (this.ws === ws) this.handlers.onSignal(event);
+        if (this.ws !== ws) return;
+        if (event.kind === "receipt") this.handlers.onReceipt?.(event);
+        else this.handlers.onSignal(event);
       },
       // Ends with the socket; the stream above handles errors and restarts both.
       onError: () => {},
     });
-    // Read receipts on the same socket (the server needs `events` there to know our groups).
-    const receipts = client.live.receipts.subscribe(undefined, {
-      onData: (update) => {
-        if (this.ws === ws) this.handlers.onReceipt?.(update);
-      },
-      onError: () => {
-        // Ephemeral: the next (re)start of the socket subscribes again; the counts are refetched then.
-      },
-    });
     this.unsubscribe = () => {
       sub.unsubscribe();
       signals.unsubscribe();
-      receipts.unsubscribe();
     };
   }
 

@@ -136,7 +136,7 @@ describe("two nodes, one PostgreSQL, one Redis", () => {
     const aClient = a.on(0);
     const aLive = listen(aClient);
     const updates: Array<{ conversationId: string; peerId: string; fromSeq: number; upToSeq: number }> = [];
-    const sub = aClient.live.receipts.subscribe(undefined, { onData: (u) => updates.push(u) });
+    const sub = aClient.live.signals.subscribe(undefined, { onData: (u) => (u.kind === "receipt" ? updates.push(u) : undefined) });
     await pause(300);
     const { message } = await aClient.messages.send.mutate({ receiveId: group.uuid, content: "read me" });
     expect((await aClient.messages.receipts.query({ messageId: message.uuid })).readCount).toBe(0);

@@ -8,8 +8,8 @@ import { listHistory } from "../src/messages/history.js";
 import { getReadCounts, getReceipts } from "../src/messages/receipts.js";
 import { historyInput } from "../src/messages/schemas.js";
 import { createMemoryBus, type BusMessage, type EventBus } from "../src/realtime/bus.js";
-import { receiptUpdates, type ReadSignal, type ReceiptUpdate } from "../src/realtime/receipts.js";
-import { userStream } from "../src/realtime/subscribe.js";
+import type { ReadSignal, ReceiptUpdate } from "../src/realtime/ephemeral.js";
+import { userSignals } from "../src/realtime/subscribe.js";
 import { markSessionRead } from "../src/sessions/read.js";
 import { friendsWithSessions, groupWith, send } from "./fixtures.js";
 import { expectAppError, newUser, TEST_SCRYPT_COST } from "./helpers.js";
@@ -58,15 +58,15 @@ afterAll(async () => {
   await db.dispose();
 });
 
-/** Subscribes `userId` on `node` as the console does (live events + receipts); collects the updates. */
+/**
+ * Subscribes `userId` on `node` to the ephemeral events (`live.signals`) alone, and collects the
+ * receipt updates among them: that one subscription is enough for group receipts too.
+ */
 function listen(node: DomainContext, userId: string) {
   const abort = new AbortController();
   const updates: Array<ReceiptUpdate & { at: number }> = [];
   void (async () => {
-    for await (const _ of userStream(node, userId, { signal: abort.signal })) void _;
-  })();
-  void (async () => {
-    for await (const u of receiptUpdates(node, userId, abort.signal)) updates.push({ ...u, at: Date.now() });
+    for await (const u of userSignals(node, userId, { signal: abort.signal })) if (u.kind === "receipt") updates.push({ ...u, at: Date.now() });
   })();
   return {
     updates,
@@ -156,7 +156,7 @@ describe("read receipts (live, two nodes)", () => {
     const { message } = await send(nodeA, owner, groupId, "read me");
     await markSessionRead(nodeB, m1, { peerId: groupId });
     const u = await sender.until((x) => x.conversationId === groupId);
-    expect(u).toMatchObject({ type: "receipt.updated", peerId: groupId, fromSeq: 0, upToSeq: message.seq });
+    expect(u).toMatchObject({ kind: "receipt", peerId: groupId, fromSeq: 0, upToSeq: message.seq });
     sender.stop();
 
     const { a, b } = await friendsWithSessions(nodeA);
@@ -226,7 +226,7 @@ describe("read receipts (live, two nodes)", () => {
     for (let i = 0; i < 60; i++) last = (await send(nodeA, owner, groupId, `s${i}`)).message.seq;
     const signals: ReadSignal[] = [];
     const unsubscribe = nodeA.bus.subscribe((msg) => {
-      for (const s of msg.reads ?? []) if (s.readerId === m1) signals.push(s);
+      for (const s of msg.signals ?? []) if (s.kind === "read" && s.readerId === m1) signals.push(s);
     });
     // 60 marks at once, in a shuffled order, half of them on each node.
     const targets = Array.from({ length: last }, (_, i) => i + 1).sort(() => Math.random() - 0.5);

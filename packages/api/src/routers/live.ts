@@ -1,4 +1,4 @@
-import { liveEventsInput, receiptUpdates, signalTyping, typingInput, userSignals, userStream, whenExpired } from "@omnilink/domain";
+import { liveEventsInput, signalTyping, typingInput, userSignals, userStream, whenExpired } from "@omnilink/domain";
 import { TRPCError, tracked } from "@trpc/server";
 import { protectedProcedure, router, type ApiContext } from "../trpc.js";
 
@@ -39,21 +39,17 @@ export const liveRouter = router({
   }),
 
   /**
-   * Ephemeral events, from now on, never stored or replayed: `typing` (someone in one of the
-   * caller's conversations started or stopped typing; it lapses after `ttlMs` without a refresh,
-   * and a message from them ends it) and `presence` (a member of one of the caller's groups came
-   * online or went offline). Untracked: reconnecting simply starts again, and `groups.presence`
-   * gives the current state. Counts as a live connection for presence.
+   * Ephemeral events, from now on, never stored or replayed, told apart by `kind`:
+   * - `typing`: someone in one of the caller's conversations started or stopped typing; it lapses
+   *   after `ttlMs` without a refresh, and a message from them ends it;
+   * - `presence`: a member of one of the caller's groups came online or went offline;
+   * - `receipt`: read positions moved in one of the caller's conversations ({ conversationId,
+   *   peerId, fromSeq, upToSeq }), at most once per conversation per RECEIPT_INTERVAL_MS, the
+   *   last one after a burst always.
+   * Untracked: reconnecting simply starts again; `groups.presence`, `messages.receipts` and
+   * `messages.readCounts` give the current state. Counts as a live connection for presence.
    */
   signals: protectedProcedure.subscription(({ ctx, signal }) => bounded(ctx, signal, (stop) => userSignals(ctx.domain, ctx.user.uuid, { signal: stop }))),
-
-  /**
-   * Read receipts, live and ephemeral: `receipt.updated` { conversationId, peerId, fromSeq,
-   * upToSeq } at most once per conversation per RECEIPT_INTERVAL_MS, the last one after a burst
-   * always. Group updates need `events` on the same connection (its membership index says who is
-   * in the group); a missed update is made good by asking `messages.receipts` / `readCounts`.
-   */
-  receipts: protectedProcedure.subscription(({ ctx, signal }) => bounded(ctx, signal, (stop) => receiptUpdates(ctx.domain, ctx.user.uuid, stop))),
 
   /**
    * Tells the other participants of a conversation (`peerId`: a group, or a friend) that the

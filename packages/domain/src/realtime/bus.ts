@@ -1,18 +1,15 @@
 import type { BusSignal } from "./ephemeral.js";
 import type { StreamItem } from "./events.js";
 import type { TickInfo } from "./positions.js";
-import type { ReadSignal } from "./receipts.js";
 
 /**
  * What travels between nodes: committed rows (not yet ordered) and the ticks that order them;
- * ephemeral signals (typing, presence), which are never stored.
+ * ephemeral signals (typing, presence, read positions), which are never stored.
  */
 export interface BusMessage {
   items?: StreamItem[];
   ticks?: TickInfo[];
   signals?: BusSignal[];
-  /** Read positions that moved (ephemeral: read receipts, see receipts.ts). */
-  reads?: ReadSignal[];
 }
 
 export type BusListener = (message: BusMessage) => void;

@@ -2,10 +2,13 @@ import type { Db } from "@omnilink/db";
 import type { Logger } from "../logger.js";
 import { isGroupId } from "../ids.js";
 import type { BusMessage, EventBus } from "./bus.js";
-import { TYPING_TTL_MS, type BusSignal, type EphemeralEvent } from "./ephemeral.js";
+import { TYPING_TTL_MS, type BusSignal, type EphemeralEvent, type ReadSignal } from "./ephemeral.js";
 import { membershipEffect, type StreamItem } from "./events.js";
 import { endOfTick, positionOf, type TickInfo } from "./positions.js";
 import { latestTick, loadItemsByIds, loadTicks } from "./stream-queries.js";
+
+/** The signals this dispatcher hands out itself, once their tick has been handed out. */
+type GatedSignal = Exclude<BusSignal, ReadSignal>;
 
 export interface StreamSink {
   /** Called in stream order, synchronously, for every item this subscriber should hear. */
@@ -62,7 +65,7 @@ export class StreamDispatcher {
   private readonly byUser = new Map<string, Set<LocalSubscriber>>();
   private readonly byGroup = new Map<string, Set<LocalSubscriber>>();
   /** Signals whose tick this node has not handed out yet, in arrival order. */
-  private pendingSignals: BusSignal[] = [];
+  private pendingSignals: GatedSignal[] = [];
   /** Signal ids seen lately: a node hears its own publications again from Redis. */
   private readonly recentSignals = new Set<string>();
   private readonly recentSignalRing: string[] = [];
@@ -165,6 +168,8 @@ export class StreamDispatcher {
   }
 
   private receiveSignal(s: BusSignal): void {
+    // Read positions go to the ReceiptRelay, which listens to the bus itself.
+    if (s.kind === "read") return;
     if (this.recentSignals.has(s.id)) return;
     const evicted = this.recentSignalRing[this.recentSignalNext];
     if (evicted !== undefined) this.recentSignals.delete(evicted);
@@ -193,7 +198,7 @@ export class StreamDispatcher {
    * tick or later), never from the sender's node: typing goes to the group's other local members
    * or to the private peer; a presence change to the local members of the groups it names.
    */
-  private dispatchSignal(s: BusSignal): void {
+  private dispatchSignal(s: GatedSignal): void {
     const targets = new Set<LocalSubscriber>();
     let event: EphemeralEvent;
     if (s.kind === "typing") {

@@ -1,10 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { DomainContext, Logger } from "../context.js";
-import { AppError } from "../errors.js";
 import { isGroupId } from "../ids.js";
 import type { EventBus } from "./bus.js";
 import type { StreamDispatcher } from "./dispatcher.js";
-import { BoundedQueue } from "./queue.js";
+import type { ReadSignal, ReceiptUpdate } from "./ephemeral.js";
 
 /**
  * Live read receipts. Read positions (session.read_seq) are the only record of who has read what:
@@ -13,32 +12,9 @@ import { BoundedQueue } from "./queue.js";
  * hands its local listeners at most one ReceiptUpdate per conversation per interval, the first
  * at once and, when more came meanwhile, a last one at the end of the interval (so the final
  * state of a burst always arrives). The updates are ephemeral: the positions are in the database,
- * and a client that missed one (reconnect, bus outage) asks `messages.receipts` again.
+ * and a client that missed one (reconnect, bus outage) asks `messages.receipts` again. Updates
+ * reach subscribers through `userSignals`, with typing and presence.
  */
-
-/** A reader's position moved in a conversation: (fromSeq, toSeq] is what they have now read. */
-export interface ReadSignal {
-  conversationId: string;
-  readerId: string;
-  fromSeq: number;
-  toSeq: number;
-  /** The node that published it, so its own copy coming back from Redis is not counted twice. */
-  origin?: string;
-}
-
-/**
- * What a listener gets. Group: some members' positions moved over (fromSeq, upToSeq]; the
- * sender of a message in that range asks for its receipts again (no reader is named: only the
- * sender may see who read). Private: the peer (`peerId`) has now read up to `upToSeq`.
- */
-export interface ReceiptUpdate {
-  type: "receipt.updated";
-  conversationId: string;
-  /** The group, or (private) the peer whose position moved. */
-  peerId: string;
-  fromSeq: number;
-  upToSeq: number;
-}
 
 type Listener = (update: ReceiptUpdate) => void;
 
@@ -65,7 +41,7 @@ export class ReceiptRelay {
 
   start(): void {
     this.unsubscribe = this.bus.subscribe((message) => {
-      for (const signal of message.reads ?? []) if (signal.origin !== this.node) this.note(signal);
+      for (const signal of message.signals ?? []) if (signal.kind === "read" && signal.origin !== this.node) this.note(signal);
     });
   }
 
@@ -79,7 +55,7 @@ export class ReceiptRelay {
   publish(signal: ReadSignal): void {
     this.note(signal);
     try {
-      this.bus.publish({ reads: [{ ...signal, origin: this.node }] });
+      this.bus.publish({ signals: [{ ...signal, origin: this.node }] });
     } catch (error) {
       this.log.warn({ err: error }, "read signal publish failed");
     }
@@ -134,7 +110,7 @@ export class ReceiptRelay {
       }
       // The group's members connected here, from the dispatcher's membership index (no query).
       for (const userId of new Set(this.dispatcher.localMembers(conversationId))) {
-        this.deliver(userId, { type: "receipt.updated", conversationId, peerId: conversationId, fromSeq: from, upToSeq: to });
+        this.deliver(userId, { kind: "receipt", conversationId, peerId: conversationId, fromSeq: from, upToSeq: to });
       }
       return;
     }
@@ -145,7 +121,7 @@ export class ReceiptRelay {
     ] as const) {
       const moved = peer === undefined ? undefined : readers.get(peer);
       if (me === undefined || peer === undefined || !moved) continue;
-      this.deliver(me, { type: "receipt.updated", conversationId, peerId: peer, fromSeq: moved.from, upToSeq: moved.to });
+      this.deliver(me, { kind: "receipt", conversationId, peerId: peer, fromSeq: moved.from, upToSeq: moved.to });
     }
   }
 
@@ -162,29 +138,6 @@ export class ReceiptRelay {
 }
 
 /** Called by markSessionRead once a position has moved. */
-export function publishRead(ctx: DomainContext, signal: ReadSignal): void {
-  ctx.receipts.publish(signal);
-}
-
-/**
- * The caller's receipt updates, until `signal` aborts. Group updates reach a user on a node where
- * they also listen to `live.events` (that subscription is what puts them in the node's membership
- * index); private ones reach them anywhere.
- */
-export async function* receiptUpdates(ctx: DomainContext, userId: string, signal?: AbortSignal): AsyncGenerator<ReceiptUpdate> {
-  const queue = new BoundedQueue<ReceiptUpdate>(ctx.limits.maxSubscriberQueue);
-  const stop = ctx.receipts.listen(userId, (u) => queue.push(u));
-  const onAbort = () => queue.close();
-  signal?.addEventListener("abort", onAbort);
-  try {
-    for (;;) {
-      const update = await queue.next();
-      if (!update) break;
-      yield update;
-    }
-    if (queue.overflowed) throw new AppError("RATE_LIMITED", "subscriber too slow: resubscribe");
-  } finally {
-    signal?.removeEventListener("abort", onAbort);
-    stop();
-  }
+export function publishRead(ctx: DomainContext, signal: Omit<ReadSignal, "kind" | "origin">): void {
+  ctx.receipts.publish({ kind: "read", ...signal });
 }

@@ -28,10 +28,10 @@ export function userStream(ctx: DomainContext, userId: string, options: StreamOp
 }
 
 /**
- * The ephemeral events a user should hear, from now on: typing in their conversations and
- * presence changes of the members of their groups. They have no stream position, are not
- * replayed, and are decided by the same per-node membership view as the stream (no backfill is
- * needed: nothing of the past is owed).
+ * The ephemeral events a user should hear, from now on: typing in their conversations, presence
+ * changes of the members of their groups, and read receipts in their conversations. They have
+ * no stream position, are not replayed, and are decided by the same per-node membership view as
+ * the stream (no backfill is needed: nothing of the past is owed).
  */
 export function userSignals(ctx: DomainContext, userId: string, options: Omit<StreamOptions, "after"> = {}): AsyncGenerator<EphemeralEvent> {
   return liveStream(ctx, userId, options, true) as AsyncGenerator<EphemeralEvent>;
@@ -53,6 +53,7 @@ async function* liveStream(ctx: DomainContext, userId: string, options: StreamOp
   const registeredAt = ctx.dispatcher.position;
   const sink = ephemeral ? { push: () => {}, signal: (event: EphemeralEvent) => queue.push(event) } : queue;
   const sub = ctx.dispatcher.register(userId, sink);
+  const stopReceipts = ephemeral ? ctx.receipts.listen(userId, (update) => queue.push(update)) : undefined;
   let online = false;
   const onAbort = () => queue.close();
   options.signal?.addEventListener("abort", onAbort);
@@ -93,6 +94,7 @@ async function* liveStream(ctx: DomainContext, userId: string, options: StreamOp
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
     if (online) ctx.presence.disconnected(userId);
+    stopReceipts?.();
     ctx.dispatcher.unregister(sub);
   }
 }
