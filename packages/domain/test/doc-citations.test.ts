@@ -9,14 +9,20 @@ const CONTRACT = "docs/legacy-contract.md";
 const SOURCES = ["apps", "packages", "e2e", "bench"];
 const SKIP = new Set(["node_modules", "dist", ".data", "test-results", "playwright-report", "results"]);
 
-function* files(dir: string): Generator<string> {
+function* files(dir: string, pattern = /\.(ts|tsx)$/): Generator<string> {
   for (const name of readdirSync(dir)) {
-    if (SKIP.has(name)) continue;
+    if (SKIP.has(name) || name.startsWith(".")) continue;
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) yield* files(path);
-    else if (/\.(ts|tsx)$/.test(name) && !name.endsWith(".d.ts")) yield path;
+    if (statSync(path).isDirectory()) yield* files(path, pattern);
+    else if (pattern.test(name) && !name.endsWith(".d.ts")) yield path;
   }
 }
+
+/** The repository's own documents (README, ARCHITECTURE, the packages' READMEs), the contract itself aside. */
+const documents = () => [...files(root, /\.md$/)].filter((path) => relative(root, path) !== CONTRACT);
+
+/** The word "issue" followed by a number: work items live in the tracker, not in what a reader of the repository sees. */
+const ISSUE_REFERENCE = /\bissues?\s*#?\d+/i;
 
 /** What legacy-contract defines: numbered headings ("## 3.2 …", "### 2.8 …") and the D-items of its §0 table. */
 function contractTargets(markdown: string): Set<string> {
@@ -85,6 +91,43 @@ describe("citations of the legacy contract resolve", () => {
     expect(offenders).toEqual([]);
     // The scan reads what it should: the adapter cites the contract in many places.
     expect(cited).toBeGreaterThan(50);
+  });
+
+  it("every § and D citation in the repository's documents names a section or decision of docs/legacy-contract.md", () => {
+    const offenders: string[] = [];
+    let cited = 0;
+    for (const path of documents()) {
+      readFileSync(path, "utf8")
+        .split("\n")
+        .forEach((text, i) => {
+          for (const c of citationsIn(text)) {
+            cited++;
+            if (!targets.has(c)) offenders.push(`${relative(root, path)}:${i + 1}: ${c} is not in ${CONTRACT}`);
+          }
+        });
+    }
+    expect(offenders).toEqual([]);
+    // ARCHITECTURE.md's legacy adapter section cites the contract throughout.
+    expect(cited).toBeGreaterThan(10);
+  });
+
+  it("no comment, test title or document refers to an issue number", () => {
+    const offenders: string[] = [];
+    for (const dir of SOURCES) {
+      for (const path of files(join(root, dir))) {
+        for (const { line, text } of proseOf(path, readFileSync(path, "utf8"))) if (ISSUE_REFERENCE.test(text)) offenders.push(`${relative(root, path)}:${line}`);
+      }
+    }
+    for (const path of [...documents(), join(root, CONTRACT)]) {
+      readFileSync(path, "utf8")
+        .split("\n")
+        .forEach((text, i) => {
+          if (ISSUE_REFERENCE.test(text)) offenders.push(`${relative(root, path)}:${i + 1}`);
+        });
+    }
+    expect(offenders).toEqual([]);
+    expect(ISSUE_REFERENCE.test("as asked in issue 13")).toBe(true);
+    expect(ISSUE_REFERENCE.test("the issues it lists")).toBe(false);
   });
 
   it("the contract's own cross-references resolve", () => {
