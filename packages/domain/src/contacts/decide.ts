@@ -71,73 +71,61 @@ async function lockFriendApply(tx: Tx, userId: string, applicantId: string, appl
 }
 
 /**
- * Accepts a friend request: the apply becomes approved and both friend rows become normal
- * (re-activating rows in any state, legacy). The private conversation is created here; the
- * sessions are not (legacy: the first openSession creates both).
+ * Decides a friend request addressed to `userId`. Approving makes the apply approved and both
+ * friend rows normal (re-activating rows in any state, legacy), and creates the private
+ * conversation; the sessions are not (legacy: the first openSession creates both). Refusing
+ * (legacy-contract §2.11) leaves a request that can still be approved later (legacy). Deciding it
+ * the way it already went changes nothing.
  */
-export async function approveFriend(ctx: DomainContext, userId: string, applyId: string): Promise<DecisionResult> {
+async function decideFriend(ctx: DomainContext, userId: string, applyId: string, approve: boolean): Promise<DecisionResult> {
   const id = applyId.trim();
   if (!id) throw ContactErrors.badParams();
   const applicantId = await findFriendApply(ctx, userId, id);
+  const outcome = approve ? ApplyStatus.approved : ApplyStatus.rejected;
   return transact(ctx, async (tx, outbox) => {
     const status = await lockFriendApply(tx, userId, applicantId, id);
-    if (status === ApplyStatus.approved) return { changed: false };
+    if (status === outcome) return { changed: false };
     if (status === ApplyStatus.blacklisted) throw ContactErrors.applyBlacklisted();
-    // A block between the two stands until it is lifted; approving must not silently undo it.
-    const mine = await friendship(tx, userId, applicantId);
-    if (mine === ContactStatus.blockedByMe) throw ContactErrors.iBlockedThem();
-    if (mine === ContactStatus.blockedMe) throw ContactErrors.theyBlockedMe();
+    if (!approve && status === ApplyStatus.approved) throw ContactErrors.alreadyApproved();
+    if (approve) {
+      // A block between the two stands until it is lifted; approving must not silently undo it.
+      const mine = await friendship(tx, userId, applicantId);
+      if (mine === ContactStatus.blockedByMe) throw ContactErrors.iBlockedThem();
+      if (mine === ContactStatus.blockedMe) throw ContactErrors.theyBlockedMe();
+    }
 
-    await tx
-      .update(contactApplies)
-      .set({ status: ApplyStatus.approved, decidedBy: userId, decidedAt: sql`now()` })
-      .where(eq(contactApplies.uuid, id));
-    // My own pending request to the applicant is answered by this friendship too; left pending it
-    // would sit in their list as a request that can only re-confirm what already holds.
-    await tx
-      .update(contactApplies)
-      .set({ status: ApplyStatus.approved, decidedBy: userId, decidedAt: sql`now()` })
-      .where(
-        and(
-          eq(contactApplies.userId, userId),
-          eq(contactApplies.contactId, applicantId),
-          eq(contactApplies.contactType, ContactType.user),
-          eq(contactApplies.status, ApplyStatus.pending),
-        ),
-      );
-    await setFriendEdge(tx, applicantId, userId, ContactStatus.normal);
-    await setFriendEdge(tx, userId, applicantId, ContactStatus.normal);
-    await ensureConversation(tx, privateConversationId(applicantId, userId), 0);
+    const decided = { status: outcome, decidedBy: userId, decidedAt: sql`now()` };
+    await tx.update(contactApplies).set(decided).where(eq(contactApplies.uuid, id));
+    if (approve) {
+      // My own pending request to the applicant is answered by this friendship too; left pending
+      // it would sit in their list as a request that can only re-confirm what already holds.
+      await tx
+        .update(contactApplies)
+        .set(decided)
+        .where(
+          and(
+            eq(contactApplies.userId, userId),
+            eq(contactApplies.contactId, applicantId),
+            eq(contactApplies.contactType, ContactType.user),
+            eq(contactApplies.status, ApplyStatus.pending),
+          ),
+        );
+      await setFriendEdge(tx, applicantId, userId, ContactStatus.normal);
+      await setFriendEdge(tx, userId, applicantId, ContactStatus.normal);
+      await ensureConversation(tx, privateConversationId(applicantId, userId), 0);
+    }
 
     await outbox.event(
       "request.decided",
       { groupId: null, userIds: [applicantId, userId] },
-      { applyId: id, kind: "friend", applicantId, targetId: userId, approved: true, by: userId },
+      { applyId: id, kind: "friend", applicantId, targetId: userId, approved: approve, by: userId },
     );
     return { changed: true };
   });
 }
 
-/** Refuses a friend request (legacy-contract §2.11). A refused request can still be approved later (legacy). */
-export async function rejectFriend(ctx: DomainContext, userId: string, applyId: string): Promise<DecisionResult> {
-  const id = applyId.trim();
-  if (!id) throw ContactErrors.badParams();
-  const applicantId = await findFriendApply(ctx, userId, id);
-  return transact(ctx, async (tx, outbox) => {
-    const status = await lockFriendApply(tx, userId, applicantId, id);
-    if (status === ApplyStatus.rejected) return { changed: false };
-    if (status === ApplyStatus.approved) throw ContactErrors.alreadyApproved();
-    if (status === ApplyStatus.blacklisted) throw ContactErrors.applyBlacklisted();
+/** Accepts a friend request addressed to `userId` (see decideFriend). */
+export const approveFriend = (ctx: DomainContext, userId: string, applyId: string) => decideFriend(ctx, userId, applyId, true);
 
-    await tx
-      .update(contactApplies)
-      .set({ status: ApplyStatus.rejected, decidedBy: userId, decidedAt: sql`now()` })
-      .where(eq(contactApplies.uuid, id));
-    await outbox.event(
-      "request.decided",
-      { groupId: null, userIds: [applicantId, userId] },
-      { applyId: id, kind: "friend", applicantId, targetId: userId, approved: false, by: userId },
-    );
-    return { changed: true };
-  });
-}
+/** Refuses a friend request addressed to `userId` (see decideFriend). */
+export const rejectFriend = (ctx: DomainContext, userId: string, applyId: string) => decideFriend(ctx, userId, applyId, false);

@@ -27,18 +27,5 @@ function toProfile(u: UserProfile) {
  * "never"); nothing records them yet.
  */
 export function toUserInfo(u: UserProfile) {
-  return {
-    uuid: u.uuid,
-    username: u.username,
-    nickname: u.nickname,
-    avatar: u.avatar,
-    gender: u.gender,
-    signature: u.signature,
-    birthday: u.birthday,
-    created_at: formatDateTime(u.createdAt),
-    last_online_at: "",
-    last_offline_at: "",
-    is_admin: u.isAdmin,
-    status: u.status,
-  };
+  return { ...toProfile(u), last_online_at: "", last_offline_at: "" };
 }
