@@ -9,7 +9,7 @@ import type { NodePresence } from "./realtime/presence.js";
 import type { ReceiptRelay } from "./realtime/receipts.js";
 import type { Ticker } from "./realtime/ticker.js";
 import type { Logger } from "./logger.js";
-import type { SendQueue } from "./messages/send.js";
+import type { SendMessageInput, SendResult } from "./messages/schemas.js";
 import type { RateLimiter } from "./messages/rate-limit.js";
 
 export type { Logger } from "./logger.js";
@@ -71,10 +71,20 @@ export interface DomainContext {
   limits: Limits;
   rateLimiter: RateLimiter;
   /** This node's group-commit queues, one per conversation with sends in flight. */
-  sends: SendQueue;
+  sends: SendPipeline;
   /** Who is connected to this node, and the cluster's view of who is online (see presence.ts). */
   presence: NodePresence;
   /** Typing signals per user (key) and conversation (member share), per node. */
   typingLimiter: RateLimiter;
   log: Logger;
+}
+
+/**
+ * The group-commit pipeline sends go through (SendQueue, messages/send.ts): enqueued at once, in
+ * call order per conversation, resolved once committed.
+ */
+export interface SendPipeline {
+  enqueue(senderId: string, conversationId: string, input: SendMessageInput): Promise<SendResult>;
+  /** Batches taken and the sends they carried. */
+  readonly stats: { batches: number; sends: number };
 }

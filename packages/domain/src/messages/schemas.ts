@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { MessageView } from "../realtime/events.js";
 import { MAX_CONTENT_UNITS, optionalIdText, publicIdText, storableText } from "../text.js";
 
 const id = publicIdText();
@@ -77,3 +78,10 @@ export const searchMessagesInput = z.object({
   limit: z.number().int().min(1).max(MAX_SEARCH_LIMIT).default(20),
 });
 export type SearchMessagesInput = z.infer<typeof searchMessagesInput>;
+
+/** What a send resolves to, once committed. */
+export interface SendResult {
+  message: MessageView;
+  /** True when clientMsgId matched an earlier send: nothing new was written or published. */
+  duplicate: boolean;
+}

@@ -1,19 +1,13 @@
 import { isDataException, queryRows, sqlState, messages, sessions, conversations, type Tx } from "@omnilink/db";
 import { getTableColumns, sql } from "drizzle-orm";
-import type { DomainContext } from "../context.js";
+import type { DomainContext, SendPipeline } from "../context.js";
 import { AppError, badRequest } from "../errors.js";
 import { isGroupId, newId, privateConversationId } from "../ids.js";
 import type { MessageView } from "../realtime/events.js";
 import { transact, type Outbox } from "../realtime/outbox.js";
 import { admit, admitNew, clientKey, type Admission, type PendingSend, type Sender } from "./admission.js";
 import { previewOf } from "./preview.js";
-import type { SendMessageInput } from "./schemas.js";
-
-export interface SendResult {
-  message: MessageView;
-  /** True when clientMsgId matched an earlier send: nothing new was written or published. */
-  duplicate: boolean;
-}
+import type { SendMessageInput, SendResult } from "./schemas.js";
 
 /**
  * Persists one message and queues it for fan-out. Group and private sends take the same path: a
@@ -57,7 +51,7 @@ const MAX_TRANSACTIONS = 4;
  * fails, its conversations are committed again one by one, and a conversation that fails alone
  * one send at a time, so only the culprit fails.
  */
-export class SendQueue {
+export class SendQueue implements SendPipeline {
   /** Sends waiting, per conversation, in arrival order. */
   private readonly waiting = new Map<string, Queued[]>();
   /** Conversations with sends in a transaction in flight. */

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
-import type { Logger } from "../context.js";
+import type { Logger } from "../logger.js";
 import type { EventBus } from "./bus.js";
 import { MAX_PRESENCE_GROUPS } from "./ephemeral.js";
 

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { DomainContext, Logger } from "../context.js";
+import type { Logger } from "../logger.js";
 import { isGroupId } from "../ids.js";
 import type { EventBus } from "./bus.js";
 import type { StreamDispatcher } from "./dispatcher.js";
@@ -137,7 +137,3 @@ export class ReceiptRelay {
   }
 }
 
-/** Called by markSessionRead once a position has moved. */
-export function publishRead(ctx: DomainContext, signal: Omit<ReadSignal, "kind" | "origin">): void {
-  ctx.receipts.publish({ kind: "read", ...signal });
-}

@@ -4,7 +4,6 @@ import { isNormalGroup, mayReadGroup } from "../access.js";
 import type { DomainContext } from "../context.js";
 import { forbidden, notFound } from "../errors.js";
 import { isGroupId } from "../ids.js";
-import { publishRead } from "../realtime/receipts.js";
 import type { DeleteSessionInput, MarkReadInput } from "./schemas.js";
 
 /** Moves the viewer's read position forward (never back, never past the last message). */
@@ -39,7 +38,7 @@ export async function markSessionRead(ctx: DomainContext, userId: string, input:
   // Read receipts: one signal per mark that moved, whatever the messages it passes (see receipts.ts).
   const readSeq = Number(row.read_seq);
   const previous = Number(row.previous);
-  if (readSeq > previous) publishRead(ctx, { conversationId: row.conversation_id, readerId: userId, fromSeq: previous, toSeq: readSeq });
+  if (readSeq > previous) ctx.receipts.publish({ kind: "read", conversationId: row.conversation_id, readerId: userId, fromSeq: previous, toSeq: readSeq });
   return { readSeq, unreadCount: Math.max(0, Number(row.last_seq) - readSeq) };
 }
 
