@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTokenService } from "../src/auth/tokens.js";
 import type { DomainContext } from "../src/context.js";
 import { createDomain } from "../src/create.js";
+import { blockContact, deleteFriend } from "../src/contacts/index.js";
 import { leaveGroup } from "../src/groups/leave-remove.js";
 import { listHistory } from "../src/messages/history.js";
 import { getReadCounts, getReceipts } from "../src/messages/receipts.js";
@@ -144,6 +145,24 @@ describe("read receipts (queries)", () => {
     await expectAppError(getReceipts(t.ctx, b, { messageId: message.uuid, limit: 10 }), "FORBIDDEN");
     const { owner, groupId } = await groupWith(t.ctx, 0);
     expect((await listHistory(t.ctx, owner, historyInput.parse({ peerId: groupId }))).peerReadSeq).toBeNull();
+  });
+
+  it("a private mark needs the friendship, as history does: an ex-friend or a blocked peer is refused and the other side hears nothing", async () => {
+    for (const end of ["unfriend", "block"] as const) {
+      const { a, b } = await friendsWithSessions(t.ctx);
+      const alice = listen(t.ctx, a);
+      await sleep(50);
+      await send(t.ctx, a, b, "one");
+      await send(t.ctx, a, b, "two");
+      await markSessionRead(t.ctx, b, { peerId: a, seq: 1 });
+      await alice.until((x) => x.peerId === b && x.upToSeq === 1);
+      if (end === "unfriend") await deleteFriend(t.ctx, a, { friendId: b });
+      else await blockContact(t.ctx, a, { targetId: b });
+      await expectAppError(markSessionRead(t.ctx, b, { peerId: a }), "FORBIDDEN", end === "unfriend" ? "无权查看聊天记录" : "已被对方拉黑，无法查看聊天记录");
+      await sleep(INTERVAL * 2);
+      expect(alice.updates.filter((x) => x.peerId === b).map((x) => x.upToSeq)).toEqual([1]);
+      alice.stop();
+    }
   });
 });
 
