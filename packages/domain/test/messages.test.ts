@@ -267,6 +267,11 @@ describe("history", () => {
     expect(latest.hasMore).toBe(true);
     const older = await listHistory(t.ctx, members[0]!, historyInput.parse({ peerId: groupId, beforeSeq: 26, limit: 20 }));
     expect(older.items[0]?.seq).toBe(6);
+    // `cursor` is beforeSeq under the infinite-query name; null is the newest page.
+    const byCursor = await listHistory(t.ctx, members[0]!, historyInput.parse({ peerId: groupId, cursor: 26, limit: 20 }));
+    expect(byCursor.items.map((m) => m.seq)).toEqual(older.items.map((m) => m.seq));
+    expect(historyInput.parse({ peerId: groupId, cursor: null })).toEqual({ peerId: groupId, limit: 50 });
+    expect(historyInput.safeParse({ peerId: groupId, cursor: 3, afterSeq: 1 }).success).toBe(false);
     const oldest = await listHistory(t.ctx, members[0]!, historyInput.parse({ peerId: groupId, beforeSeq: 6, limit: 20 }));
     expect(oldest.items.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5]);
     expect(oldest.hasMore).toBe(false);

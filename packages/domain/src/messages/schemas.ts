@@ -29,11 +29,17 @@ export const historyInput = z
     peerId: id,
     /** Messages with a smaller seq (scrolling up). */
     beforeSeq: z.number().int().positive().optional(),
+    /**
+     * beforeSeq under the name infinite-query clients page with (the console's useInfiniteQuery
+     * sends each page's cursor as `cursor`); null or absent: the newest page.
+     */
+    cursor: z.number().int().positive().nullish(),
     /** Messages with a larger seq (catching up). */
     afterSeq: z.number().int().min(0).optional(),
     limit: z.number().int().min(1).max(200).default(50),
   })
-  .refine((v) => v.beforeSeq === undefined || v.afterSeq === undefined, "beforeSeq 与 afterSeq 只能给一个");
+  .refine((v) => [v.beforeSeq, v.cursor ?? undefined, v.afterSeq].filter((x) => x !== undefined).length <= 1, "beforeSeq、cursor 与 afterSeq 只能给一个")
+  .transform(({ cursor, ...rest }) => (cursor == null ? rest : { ...rest, beforeSeq: cursor }));
 export type HistoryInput = z.infer<typeof historyInput>;
 
 /** The legacy offset form; out-of-range values are clamped as the old server did. */

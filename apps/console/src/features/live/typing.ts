@@ -1,5 +1,4 @@
-import { useSyncExternalStore } from "react";
-import type { EphemeralEvent } from "./api";
+import type { EphemeralEvent } from "@omnilink/domain";
 
 const NOBODY: readonly string[] = [];
 
@@ -56,10 +55,6 @@ export class TypingStore {
     this.snapshots.set(peerId, [...(this.typing.get(peerId)?.keys() ?? [])]);
     for (const listener of this.listeners) listener();
   }
-}
-
-export function useTyping(store: TypingStore, peerId: string): readonly string[] {
-  return useSyncExternalStore(store.subscribe, () => store.get(peerId));
 }
 
 /** How often an ongoing "typing" is repeated (the receivers' hold is longer: 6 s). */

@@ -1,47 +1,41 @@
+import { useQueries, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { errorText, type Outputs } from "../api";
-import { useConsole } from "../context";
-import { formatTime } from "../format";
-import { useFriends, useSessions } from "../queries";
-import { navigate } from "../router";
-
-type SearchPage = Outputs["messages"]["search"];
-type Hit = SearchPage["items"][number];
+import { formatTime } from "../../format";
+import { navigate } from "../../router";
+import { errorText, useTRPC } from "../../trpc";
+import { usePeerName } from "../sessions/queries";
 
 /**
  * Message search: one conversation (`peerId`) or all of mine. Results are newest first; a result
- * opens its conversation. "More" fetches the next page (beforeId).
+ * opens its conversation. Each "More" asks for the page before the last one held (beforeId): one
+ * query per page, shown one after the other.
  */
 export function SearchBox({ peerId }: { peerId?: string }) {
-  const { api } = useConsole();
-  const sessions = useSessions();
-  const friends = useFriends();
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const nameOf = usePeerName();
   const [query, setQuery] = useState("");
-  const [hits, setHits] = useState<Hit[] | null>(null);
-  const [next, setNext] = useState<number | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [asked, setAsked] = useState("");
+  /** What was asked, and the cursors of the pages shown (undefined: the newest). */
+  const [asked, setAsked] = useState<{ text: string; cursors: (number | undefined)[] } | null>(null);
+  const pages = useQueries({
+    queries: (asked?.cursors ?? []).map((beforeId) =>
+      trpc.messages.search.queryOptions({ query: asked?.text ?? "", ...(peerId ? { peerId } : {}), ...(beforeId ? { beforeId } : {}), limit: 20 }, { staleTime: Infinity }),
+    ),
+  });
+  const loaded = pages[0]?.isSuccess === true;
+  const hits = pages.flatMap((page) => page.data?.items ?? []);
+  // Known once the last page has come.
+  const next = pages.at(-1)?.data?.nextBeforeId ?? null;
+  const busy = pages.some((page) => page.isFetching);
+  const error = pages.find((page) => page.error)?.error;
 
-  const nameOf = (peer: string) => sessions.data?.find((s) => s.peerId === peer)?.peerName ?? friends.data?.find((f) => f.userId === peer)?.name ?? peer;
-
-  const run = async (text: string, beforeId?: number) => {
-    setBusy(true);
-    setError(null);
-    try {
-      const page = await api.messages.search.query({ query: text, ...(peerId ? { peerId } : {}), ...(beforeId ? { beforeId } : {}), limit: 20 });
-      setHits((old) => (beforeId && old ? [...old, ...page.items] : page.items));
-      setNext(page.nextBeforeId);
-      setAsked(text);
-    } catch (e) {
-      setError(errorText(e));
-    } finally {
-      setBusy(false);
-    }
-  };
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    if (query.trim()) void run(query.trim());
+    const text = query.trim();
+    if (!text) return;
+    // Asking again asks the server again.
+    void queryClient.invalidateQueries({ queryKey: trpc.messages.search.queryKey() });
+    setAsked({ text, cursors: [undefined] });
   };
 
   return (
@@ -60,14 +54,14 @@ export function SearchBox({ peerId }: { peerId?: string }) {
       </form>
       {error && (
         <p className="error" role="alert" data-testid="search-error">
-          {error}
+          {errorText(error)}
         </p>
       )}
-      {hits && (
+      {asked && loaded && (
         <ul className="search-results" data-testid="search-results">
           {hits.length === 0 && (
             <li className="muted" data-testid="search-empty">
-              Nothing found for “{asked}”
+              Nothing found for “{asked.text}”
             </li>
           )}
           {hits.map((h) => (
@@ -97,8 +91,8 @@ export function SearchBox({ peerId }: { peerId?: string }) {
           ))}
         </ul>
       )}
-      {next !== null && (
-        <button type="button" data-testid="search-more" disabled={busy} onClick={() => void run(asked, next)}>
+      {asked && next !== null && (
+        <button type="button" data-testid="search-more" disabled={busy} onClick={() => setAsked({ ...asked, cursors: [...asked.cursors, next] })}>
           More results
         </button>
       )}
@@ -115,3 +109,4 @@ export function SearchScreen() {
     </section>
   );
 }
+

@@ -1,31 +1,84 @@
-import { useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { errorText } from "../api";
-import { useConsole } from "../context";
-import { formatTime } from "../format";
-import { keys, useFriends, useGroupInfo, useGroupMembers, useGroupPresence } from "../queries";
-import { navigate } from "../router";
+import { formatTime } from "../../format";
+import { navigate } from "../../router";
+import { errorText, useTRPC } from "../../trpc";
+import { useMe } from "../auth/me";
+import { useFriends } from "../contacts/queries";
+import { useGroupInfo, useGroupMembers, useGroupPresence } from "./queries";
 
 const STATUS = ["normal", "disabled", "dismissed"];
+
+type Action = "muteAll" | "admin" | "mute" | "remove" | "transfer" | "invite" | "leave" | "dismiss";
 
 /**
  * Group info and members with their roles; the owner's tools (appoint and revoke admins, transfer,
  * dismiss), the tools the owner and admins share (remove and mute ordinary members, mute-all),
- * invite; leave.
+ * invite; leave. The result or refusal of the last action is shown under the panel.
  */
 export function GroupPanel({ groupId }: { groupId: string }) {
-  const { api, me, store } = useConsole();
+  const trpc = useTRPC();
   const queryClient = useQueryClient();
+  const { user: me } = useMe();
   const info = useGroupInfo(groupId);
   const members = useGroupMembers(groupId);
   const friends = useFriends();
   const presence = useGroupPresence(groupId);
   const online = new Set(presence.data?.online);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [result, setResult] = useState<string | null>(null);
   const [confirm, setConfirm] = useState<"leave" | "dismiss" | null>(null);
   const [invitees, setInvitees] = useState<string[]>([]);
+  const [last, setLast] = useState<Action | null>(null);
+
+  // The events of each change refresh every member's view (features/live); the actor's own view
+  // is refreshed at once.
+  const refresh = () => {
+    setConfirm(null);
+    for (const queryKey of [trpc.groups.info.queryKey({ groupId }), trpc.groups.members.queryKey({ groupId }), trpc.sessions.list.queryKey()]) {
+      void queryClient.invalidateQueries({ queryKey });
+    }
+  };
+  const options = { onSettled: refresh };
+  const actions = {
+    muteAll: useMutation(trpc.groups.setMuteAll.mutationOptions(options)),
+    admin: useMutation(trpc.groups.setAdmin.mutationOptions(options)),
+    mute: useMutation(trpc.groups.setMuted.mutationOptions(options)),
+    remove: useMutation(trpc.groups.removeMembers.mutationOptions(options)),
+    transfer: useMutation(trpc.groups.transferOwnership.mutationOptions(options)),
+    invite: useMutation(trpc.groups.invite.mutationOptions({ ...options, onSuccess: () => setInvitees([]) })),
+    leave: useMutation(trpc.groups.leave.mutationOptions({ ...options, onSuccess: () => navigate("/") })),
+    dismiss: useMutation(trpc.groups.dismiss.mutationOptions(options)),
+  };
+  const busy = Object.values(actions).some((action) => action.isPending);
+  /** Starts an action; its outcome replaces the last one's under the panel. */
+  const act = (action: Action, run: () => void) => {
+    setLast(action);
+    run();
+  };
+
+  /** What the last action did, in words. */
+  const done = (): string | null => {
+    switch (last) {
+      case "muteAll":
+        return actions.muteAll.variables?.muted ? "Mute-all on" : "Mute-all off";
+      case "admin":
+        return actions.admin.variables?.admin ? "Admin appointed" : "Admin revoked";
+      case "mute":
+        return actions.mute.variables?.muted ? "Muted" : "Unmuted";
+      case "remove":
+        return "Removed";
+      case "transfer":
+        return "Ownership transferred";
+      case "invite":
+        return "Invited";
+      case "leave":
+        return "Left the group";
+      case "dismiss":
+        return "Group dismissed";
+      case null:
+        return null;
+    }
+  };
+  const outcome = last ? actions[last] : null;
 
   const isOwner = info.data?.ownerId === me.uuid;
   const isAdmin = members.data?.some((m) => m.userId === me.uuid && m.role === "admin") ?? false;
@@ -33,25 +86,6 @@ export function GroupPanel({ groupId }: { groupId: string }) {
   const mayModerate = (role: string) => isOwner || (isAdmin && role === "member");
   const memberIds = new Set(members.data?.map((m) => m.userId));
   const invitable = friends.data?.filter((f) => !memberIds.has(f.userId)) ?? [];
-
-  /** Runs one action; refusals show the server's reason. */
-  const run = async (done: string, action: () => Promise<unknown>, after?: () => void) => {
-    setBusy(true);
-    setError(null);
-    setResult(null);
-    try {
-      await action();
-      setResult(done);
-      after?.();
-    } catch (e) {
-      setError(errorText(e));
-    } finally {
-      setBusy(false);
-      setConfirm(null);
-      void queryClient.invalidateQueries({ queryKey: keys.group(groupId) });
-      void queryClient.invalidateQueries({ queryKey: keys.sessions });
-    }
-  };
 
   const g = info.data;
   return (
@@ -83,14 +117,7 @@ export function GroupPanel({ groupId }: { groupId: string }) {
 
       {g && (isOwner || isAdmin) && (
         <div className="mute-all">
-          <button
-            type="button"
-            data-testid="mute-all-toggle"
-            disabled={busy}
-            onClick={() =>
-              void run(g.muteAll ? "Mute-all off" : "Mute-all on", () => api.groups.setMuteAll.mutate({ groupId, muted: !g.muteAll }))
-            }
-          >
+          <button type="button" data-testid="mute-all-toggle" disabled={busy} onClick={() => act("muteAll", () => actions.muteAll.mutate({ groupId, muted: !g.muteAll }))}>
             {g.muteAll ? "Turn mute-all off" : "Mute everyone"}
           </button>
         </div>
@@ -133,11 +160,7 @@ export function GroupPanel({ groupId }: { groupId: string }) {
                     type="button"
                     data-testid="member-admin-toggle"
                     disabled={busy}
-                    onClick={() =>
-                      void run(m.role === "admin" ? "Admin revoked" : "Admin appointed", () =>
-                        api.groups.setAdmin.mutate({ groupId, userId: m.userId, admin: m.role !== "admin" }),
-                      )
-                    }
+                    onClick={() => act("admin", () => actions.admin.mutate({ groupId, userId: m.userId, admin: m.role !== "admin" }))}
                   >
                     {m.role === "admin" ? "Revoke admin" : "Make admin"}
                   </button>
@@ -147,9 +170,7 @@ export function GroupPanel({ groupId }: { groupId: string }) {
                     type="button"
                     data-testid="member-mute-toggle"
                     disabled={busy}
-                    onClick={() =>
-                      void run(m.muted ? "Unmuted" : "Muted", () => api.groups.setMuted.mutate({ groupId, userId: m.userId, muted: !m.muted }))
-                    }
+                    onClick={() => act("mute", () => actions.mute.mutate({ groupId, userId: m.userId, muted: !m.muted }))}
                   >
                     {m.muted ? "Unmute" : "Mute"}
                   </button>
@@ -158,7 +179,7 @@ export function GroupPanel({ groupId }: { groupId: string }) {
                   type="button"
                   data-testid="member-remove"
                   disabled={busy}
-                  onClick={() => void run("Removed", () => api.groups.removeMembers.mutate({ groupId, memberIds: [m.userId] }))}
+                  onClick={() => act("remove", () => actions.remove.mutate({ groupId, memberIds: [m.userId] }))}
                 >
                   Remove
                 </button>
@@ -167,7 +188,7 @@ export function GroupPanel({ groupId }: { groupId: string }) {
                     type="button"
                     data-testid="member-transfer"
                     disabled={busy}
-                    onClick={() => void run("Ownership transferred", () => api.groups.transferOwnership.mutate({ groupId, newOwnerId: m.userId }))}
+                    onClick={() => act("transfer", () => actions.transfer.mutate({ groupId, newOwnerId: m.userId }))}
                   >
                     Make owner
                   </button>
@@ -197,13 +218,7 @@ export function GroupPanel({ groupId }: { groupId: string }) {
             type="button"
             data-testid="group-invite-submit"
             disabled={busy || invitees.length === 0}
-            onClick={() =>
-              void run(
-                "Invited",
-                () => api.groups.invite.mutate({ groupId, memberIds: invitees }),
-                () => setInvitees([]),
-              )
-            }
+            onClick={() => act("invite", () => actions.invite.mutate({ groupId, memberIds: invitees }))}
           >
             Invite
           </button>
@@ -213,22 +228,7 @@ export function GroupPanel({ groupId }: { groupId: string }) {
       <div className="danger-zone">
         {!isOwner &&
           (confirm === "leave" ? (
-            <button
-              type="button"
-              className="danger"
-              data-testid="group-leave-confirm"
-              disabled={busy}
-              onClick={() =>
-                void run(
-                  "Left the group",
-                  () => api.groups.leave.mutate({ groupId }),
-                  () => {
-                    store.setNotice(groupId, "你已退出该群聊");
-                    navigate("/");
-                  },
-                )
-              }
-            >
+            <button type="button" className="danger" data-testid="group-leave-confirm" disabled={busy} onClick={() => act("leave", () => actions.leave.mutate({ groupId }))}>
               Really leave?
             </button>
           ) : (
@@ -238,13 +238,7 @@ export function GroupPanel({ groupId }: { groupId: string }) {
           ))}
         {isOwner &&
           (confirm === "dismiss" ? (
-            <button
-              type="button"
-              className="danger"
-              data-testid="group-dismiss-confirm"
-              disabled={busy}
-              onClick={() => void run("Group dismissed", () => api.groups.dismiss.mutate({ groupId }))}
-            >
+            <button type="button" className="danger" data-testid="group-dismiss-confirm" disabled={busy} onClick={() => act("dismiss", () => actions.dismiss.mutate({ groupId }))}>
               Really dismiss?
             </button>
           ) : (
@@ -253,14 +247,14 @@ export function GroupPanel({ groupId }: { groupId: string }) {
             </button>
           ))}
       </div>
-      {result && (
+      {outcome?.isSuccess && (
         <p className="ok" data-testid="group-panel-result">
-          {result}
+          {done()}
         </p>
       )}
-      {error && (
+      {outcome?.error && (
         <p className="error" role="alert" data-testid="group-panel-error">
-          {error}
+          {errorText(outcome.error)}
         </p>
       )}
     </aside>

@@ -1,41 +1,37 @@
-import { useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { errorText } from "../api";
-import { useConsole } from "../context";
-import { keys, useFriends } from "../queries";
-import { navigate } from "../router";
+import { navigate } from "../../router";
+import { errorText, useTRPC } from "../../trpc";
+import { useFriends } from "../contacts/queries";
 
 /** Create a group with some of my friends. */
 export function NewGroupScreen() {
-  const { api } = useConsole();
+  const trpc = useTRPC();
   const queryClient = useQueryClient();
   const friends = useFriends();
   const [name, setName] = useState("");
   const [notice, setNotice] = useState("");
   const [addMode, setAddMode] = useState<0 | 1>(1);
   const [picked, setPicked] = useState<string[]>([]);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const create = useMutation(
+    trpc.groups.create.mutationOptions({
+      // The new session is listed before the chat opens (its title comes from there).
+      onSuccess: async (group) => {
+        await queryClient.invalidateQueries({ queryKey: trpc.sessions.list.queryKey() });
+        navigate(`/chat/${group.uuid}`);
+      },
+    }),
+  );
 
-  const create = async (event: FormEvent) => {
+  const submit = (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const group = await api.groups.create.mutate({ name, notice, memberIds: picked, addMode });
-      await queryClient.invalidateQueries({ queryKey: keys.sessions });
-      navigate(`/chat/${group.uuid}`);
-    } catch (e) {
-      setError(errorText(e));
-    } finally {
-      setBusy(false);
-    }
+    create.mutate({ name, notice, memberIds: picked, addMode });
   };
 
   return (
     <section className="panel" data-testid="new-group-screen">
       <h2>New group</h2>
-      <form className="stack-form" onSubmit={(e) => void create(e)}>
+      <form className="stack-form" onSubmit={submit}>
         <label>
           Name
           <input data-testid="group-name-input" value={name} onChange={(e) => setName(e.target.value)} required />
@@ -65,12 +61,12 @@ export function NewGroupScreen() {
             </label>
           ))}
         </fieldset>
-        {error && (
+        {create.error && (
           <p className="error" role="alert" data-testid="new-group-error">
-            {error}
+            {errorText(create.error)}
           </p>
         )}
-        <button type="submit" className="primary" data-testid="group-create-submit" disabled={busy}>
+        <button type="submit" className="primary" data-testid="group-create-submit" disabled={create.isPending}>
           Create group
         </button>
       </form>

@@ -1,7 +1,7 @@
-import { errorText } from "../api";
-import { formatTime } from "../format";
-import { useSessions } from "../queries";
-import { Link } from "../router";
+import { formatTime } from "../../format";
+import { Link } from "../../router";
+import { errorText } from "../../trpc";
+import { useSessions } from "./queries";
 
 /** My conversations, newest activity first, kept current by the live stream. */
 export function SessionList({ activePeer }: { activePeer: string | null }) {

@@ -1,45 +1,37 @@
+import { useMutation } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { errorText } from "../api";
-import { useConsole } from "../context";
+import { errorText, useTRPC } from "../../trpc";
 
-/** Ask to join a group by its id; the owner approves or rejects. */
+/** Ask to join a group by its id; the owner (or an admin) approves or rejects. */
 export function JoinGroupScreen() {
-  const { api } = useConsole();
+  const trpc = useTRPC();
   const [groupId, setGroupId] = useState("");
   const [message, setMessage] = useState("");
-  const [result, setResult] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const join = useMutation(trpc.groups.requestJoin.mutationOptions());
 
-  const submit = async (event: FormEvent) => {
+  const submit = (event: FormEvent) => {
     event.preventDefault();
-    setResult(null);
-    setError(null);
-    try {
-      await api.groups.requestJoin.mutate({ groupId: groupId.trim(), message });
-      setResult(`Request sent: waiting for the owner of ${groupId.trim()}`);
-    } catch (e) {
-      setError(errorText(e));
-    }
+    join.mutate({ groupId: groupId.trim(), message });
   };
 
   return (
     <section className="panel" data-testid="join-group-screen">
       <h2>Join a group</h2>
-      <form className="inline-form" onSubmit={(e) => void submit(e)}>
+      <form className="inline-form" onSubmit={submit}>
         <input data-testid="join-group-id" placeholder="Group id (G…)" value={groupId} onChange={(e) => setGroupId(e.target.value)} required />
         <input data-testid="join-group-message" placeholder="Message (optional)" value={message} onChange={(e) => setMessage(e.target.value)} />
-        <button type="submit" className="primary" data-testid="join-group-submit">
+        <button type="submit" className="primary" data-testid="join-group-submit" disabled={join.isPending}>
           Request to join
         </button>
       </form>
-      {result && (
+      {join.isSuccess && (
         <p className="ok" data-testid="join-group-result">
-          {result}
+          Request sent: waiting for the owner of {join.variables.groupId}
         </p>
       )}
-      {error && (
+      {join.error && (
         <p className="error" role="alert" data-testid="join-group-error">
-          {error}
+          {errorText(join.error)}
         </p>
       )}
     </section>

@@ -1,44 +1,47 @@
-import { useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { errorText } from "../api";
-import { useConsole } from "../context";
-import { keys, useFriends, usePending } from "../queries";
-import { Link, navigate } from "../router";
+import { Link, navigate } from "../../router";
+import { errorText, useTRPC } from "../../trpc";
+import { useMe } from "../auth/me";
+import { useFriends, usePending } from "./queries";
 
 /** My friends (open a private chat), and a friend request by user id. */
 export function FriendsScreen() {
-  const { api, me } = useConsole();
+  const trpc = useTRPC();
   const queryClient = useQueryClient();
+  const { user: me } = useMe();
   const friends = useFriends();
   const waiting = usePending().data?.filter((r) => r.kind === "friend").length ?? 0;
   const [targetId, setTargetId] = useState("");
   const [message, setMessage] = useState("");
-  const [result, setResult] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const request = useMutation(
+    trpc.contacts.request.mutationOptions({
+      onSuccess: () => {
+        setTargetId("");
+        setMessage("");
+      },
+    }),
+  );
+  // A private chat starts with a session (the legacy rule).
+  const open = useMutation(
+    trpc.sessions.open.mutationOptions({
+      onSuccess: (_session, { peerId }) => {
+        void queryClient.invalidateQueries({ queryKey: trpc.sessions.list.queryKey() });
+        navigate(`/chat/${peerId}`);
+      },
+    }),
+  );
+  // One error line for both actions: the later one's.
+  const error = request.error ?? open.error;
 
-  const request = async (event: FormEvent) => {
+  const submit = (event: FormEvent) => {
     event.preventDefault();
-    setResult(null);
-    setError(null);
-    try {
-      await api.contacts.request.mutate({ contactId: targetId.trim(), message });
-      setResult(`Request sent to ${targetId.trim()}`);
-      setTargetId("");
-      setMessage("");
-    } catch (e) {
-      setError(errorText(e));
-    }
+    open.reset();
+    request.mutate({ contactId: targetId.trim(), message });
   };
-
-  const openChat = async (peerId: string) => {
-    setError(null);
-    try {
-      await api.sessions.open.mutate({ peerId });
-      void queryClient.invalidateQueries({ queryKey: keys.sessions });
-      navigate(`/chat/${peerId}`);
-    } catch (e) {
-      setError(errorText(e));
-    }
+  const openChat = (peerId: string) => {
+    request.reset();
+    open.mutate({ peerId });
   };
 
   return (
@@ -47,21 +50,21 @@ export function FriendsScreen() {
       <p className="muted">
         Your id: <code>{me.uuid}</code>
       </p>
-      <form className="inline-form" onSubmit={(e) => void request(e)}>
+      <form className="inline-form" onSubmit={submit}>
         <input data-testid="friend-id-input" placeholder="User id (U…)" value={targetId} onChange={(e) => setTargetId(e.target.value)} required />
         <input data-testid="friend-message-input" placeholder="Message (optional)" value={message} onChange={(e) => setMessage(e.target.value)} />
-        <button type="submit" className="primary" data-testid="friend-request-submit">
+        <button type="submit" className="primary" data-testid="friend-request-submit" disabled={request.isPending}>
           Send friend request
         </button>
       </form>
-      {result && (
+      {request.isSuccess && (
         <p className="ok" data-testid="friend-request-result">
-          {result}
+          Request sent to {request.variables.contactId}
         </p>
       )}
       {error && (
         <p className="error" role="alert" data-testid="friends-error">
-          {error}
+          {errorText(error)}
         </p>
       )}
       {waiting > 0 && (
@@ -77,7 +80,7 @@ export function FriendsScreen() {
             <span>
               <strong>{f.name}</strong> <span className="muted">@{f.username}</span> <code>{f.userId}</code>
             </span>
-            <button type="button" data-testid="friend-chat" onClick={() => void openChat(f.userId)}>
+            <button type="button" data-testid="friend-chat" disabled={open.isPending} onClick={() => openChat(f.userId)}>
               Chat
             </button>
           </li>

@@ -1,39 +1,31 @@
+import { useMutation } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { createHttpApi, errorText } from "../api";
-import type { StoredAuth } from "../auth";
+import { errorText, useTRPC, type Outputs } from "../../trpc";
+import type { StoredAuth } from "./storage";
 
-const publicApi = createHttpApi(null);
+type Session = Outputs["auth"]["login"];
 
 /** Register or log in; the token stays in this tab only. */
 export function AuthScreen({ onSignedIn }: { onSignedIn: (auth: StoredAuth) => void }) {
+  const trpc = useTRPC();
   const [mode, setMode] = useState<"login" | "register">("login");
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const [nickname, setNickname] = useState("");
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const signedIn = ({ token, user }: Session) => onSignedIn({ token, user: { uuid: user.uuid, username: user.username, nickname: user.nickname } });
+  const login = useMutation(trpc.auth.login.mutationOptions({ onSuccess: signedIn }));
+  const register = useMutation(trpc.auth.register.mutationOptions({ onSuccess: signedIn }));
+  const current = mode === "login" ? login : register;
 
-  const submit = async (event: FormEvent) => {
+  const submit = (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const session =
-        mode === "register"
-          ? await publicApi.auth.register.mutate({ username, password, nickname: nickname || username })
-          : await publicApi.auth.login.mutate({ username, password });
-      const { uuid, username: name, nickname: nick } = session.user;
-      onSignedIn({ token: session.token, user: { uuid, username: name, nickname: nick } });
-    } catch (e) {
-      setError(errorText(e));
-    } finally {
-      setBusy(false);
-    }
+    if (mode === "register") register.mutate({ username, password, nickname: nickname || username });
+    else login.mutate({ username, password });
   };
 
   return (
     <div className="auth">
-      <form className="panel auth-form" onSubmit={(e) => void submit(e)} data-testid="auth-form" data-mode={mode}>
+      <form className="panel auth-form" onSubmit={submit} data-testid="auth-form" data-mode={mode}>
         <h1>OmniLink console</h1>
         <div className="auth-modes">
           <button type="button" className={mode === "login" ? "active" : ""} data-testid="auth-mode-login" onClick={() => setMode("login")}>
@@ -64,12 +56,12 @@ export function AuthScreen({ onSignedIn }: { onSignedIn: (auth: StoredAuth) => v
             <input data-testid="auth-nickname" value={nickname} onChange={(e) => setNickname(e.target.value)} placeholder="defaults to the username" />
           </label>
         )}
-        {error && (
+        {current.error && (
           <p className="error" role="alert" data-testid="auth-error">
-            {error}
+            {errorText(current.error)}
           </p>
         )}
-        <button type="submit" className="primary" data-testid="auth-submit" disabled={busy}>
+        <button type="submit" className="primary" data-testid="auth-submit" disabled={login.isPending || register.isPending}>
           {mode === "register" ? "Create account" : "Log in"}
         </button>
       </form>

@@ -1,9 +1,9 @@
-import type { Profile } from "./api";
+import type { Outputs } from "../../trpc";
 
 /** The signed-in user of this tab: sessionStorage, so each tab can be someone else. */
 export interface StoredAuth {
   token: string;
-  user: Pick<Profile, "uuid" | "username" | "nickname">;
+  user: Pick<Outputs["auth"]["me"], "uuid" | "username" | "nickname">;
 }
 
 const KEY = "omnilink.console.auth";
