@@ -209,6 +209,7 @@ function trpcBase(f: Fixture): Record<string, unknown> {
     kind: "all",
     seq: 1,
     beforeSeq: 10,
+    cursor: 10,
     afterSeq: 0,
     limit: 10,
     page: 1,
