@@ -202,10 +202,11 @@ export function ChatView({ peerId }: { peerId: string }) {
           )}
           {messages.map((m) => {
             const own = m.sendId === me.uuid;
-            const mentionsMe = !own && (m.mentionAll || m.mentionedUserIds.includes(me.uuid));
+            // A recalled message shows the marker and nothing of what it said (mentions included).
+            const recalled = m.recalledAt !== null;
+            const mentionsMe = !own && !recalled && (m.mentionAll || m.mentionedUserIds.includes(me.uuid));
             const peerRead = peerReadSeq !== null && peerReadSeq >= m.seq;
             const readCount = readBy.get(m.seq);
-            const recalled = m.recalledAt !== null;
             // The server has the last word (window, roles); the button is offered where it may say yes.
             const mayRecall = !recalled && (own || mayRecallOf(m.sendId));
             return (

@@ -82,23 +82,16 @@ export function addMessages(queryClient: QueryClient, trpc: Trpc, peerId: string
   });
 }
 
-/** A `message.recalled` event: the held copy loses its content and shows the marker, in place. */
+/**
+ * A `message.recalled` event: the held copy is marked recalled, in place, and its text and
+ * attachment dropped (ChatView shows the marker and nothing else of a recalled message; the
+ * server has erased the rest, which a refetch then brings).
+ */
 export function recallInCache(queryClient: QueryClient, trpc: Trpc, peerId: string, recall: { messageId: string; at: Date; by: string }): void {
   update(queryClient, trpc, peerId, (pages) => {
     const held = pages.flatMap((page) => page.items).find((m) => m.uuid === recall.messageId);
     if (!held || held.recalledAt) return null;
-    const erased: Message = {
-      ...held,
-      content: "",
-      url: "",
-      fileType: "",
-      fileName: "",
-      fileSize: "",
-      mentionedUserIds: [],
-      mentionAll: false,
-      recalledAt: recall.at,
-      recalledBy: recall.by,
-    };
+    const erased: Message = { ...held, content: "", url: "", recalledAt: recall.at, recalledBy: recall.by };
     return pages.map((page) => ({ ...page, items: page.items.map((m) => (m.uuid === recall.messageId ? erased : m)) }));
   });
 }
