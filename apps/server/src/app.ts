@@ -7,7 +7,7 @@ import type { Config } from "./env.js";
 import { installErrorHandlers } from "./errors.js";
 import { registerMetrics } from "./metrics.js";
 import { registerLegacyRoutes } from "./legacy/routes.js";
-import { registerLimiters } from "./limits.js";
+import { deviceCookieSecret, registerLimiters } from "./limits.js";
 import { resolveJwtSecret } from "./secret.js";
 import { registerTrpc } from "./trpc.js";
 import { createWebSocketRouter } from "./websockets.js";
@@ -72,6 +72,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
 
     const limiters = await registerLimiters(app, {
       limits: http,
+      deviceSecret: deviceCookieSecret(jwt.secret),
       ...(config.redisUrl ? { redis: { url: config.redisUrl, keyPrefix: `${config.redisChannel}:limits:` } } : {}),
       log: app.log,
     });

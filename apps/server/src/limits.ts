@@ -1,6 +1,9 @@
+import { createHash, randomBytes } from "node:crypto";
+import cookie from "@fastify/cookie";
 import rateLimit from "@fastify/rate-limit";
+import type { AuthAttempt } from "@omnilink/api";
 import { AppError } from "@omnilink/domain";
-import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { Redis } from "ioredis";
 import type { HttpLimits } from "./env.js";
 
@@ -22,10 +25,12 @@ function waitText(seconds: number): string {
 export interface HttpLimiters {
   /**
    * Counts a login or register attempt of the request's client address and, for a login, of the
-   * username; RetryLater when either is over its limit. Both transports (legacy REST and tRPC)
-   * count in the same places, so they share one budget.
+   * account; RetryLater when either is over its limit. Both transports (legacy REST and tRPC)
+   * count in the same places, so they share one budget. A login's account budget is the device's
+   * own when the request carries this account's device cookie, else the one every other client
+   * shares (see deviceCookies); a success sets the cookie.
    */
-  admitAuth(request: FastifyRequest, kind: "login" | "register", username: string): Promise<void>;
+  admitAuth(request: FastifyRequest, reply: FastifyReply, kind: "login" | "register", username: string): Promise<AuthAttempt>;
   /**
    * Counts one upload of `userId` and reserves `bytes` of its byte quota; RetryLater when over.
    * The returned function settles the reservation with the bytes actually stored (0 if none).
@@ -72,6 +77,8 @@ function memoryCounter(windowMs: number): WindowCounter {
 
 export interface LimiterOptions {
   limits: HttpLimits;
+  /** Signs the device cookies (derive it from the server's secret: see deviceCookieSecret). */
+  deviceSecret: string;
   /** Redis for counters every node shares; in memory (per node) when absent. */
   redis?: { url: string; keyPrefix: string };
   log: FastifyBaseLogger;
@@ -104,6 +111,9 @@ export async function registerLimiters(app: FastifyInstance, options: LimiterOpt
     app.createRateLimit({ max, timeWindow, keyGenerator: (request) => subjects.get(request) ?? `ip:${request.ip}` });
   const perIp = limiter(auth.maxPerIp, auth.windowMs);
   const perUsername = limiter(auth.maxPerUsername, auth.windowMs);
+  const perDevice = limiter(auth.maxPerUsername, auth.windowMs);
+  await app.register(cookie, { secret: options.deviceSecret });
+  const devices = deviceCookies();
   const uploads = limiter(uploadQuota.maxFiles, uploadQuota.windowMs);
   const bytes = redis && options.redis ? redisCounter(redis, `${options.redis.keyPrefix}upload-bytes:`, uploadQuota.windowMs) : memoryCounter(uploadQuota.windowMs);
 
@@ -120,13 +130,18 @@ export async function registerLimiters(app: FastifyInstance, options: LimiterOpt
   };
 
   return {
-    async admitAuth(request, kind, username) {
+    async admitAuth(request, reply, kind, username) {
       const what = kind === "login" ? "登录" : "注册";
       const ipWait = await count(perIp, request, `auth-ip:${request.ip}`);
       if (ipWait !== undefined) throw new RetryLater(`${what}尝试过于频繁，请 ${waitText(ipWait)}后再试`, ipWait);
-      if (kind !== "login") return;
-      const userWait = await count(perUsername, request, `auth-user:${username}`);
-      if (userWait !== undefined) throw new RetryLater(`该账号登录尝试过于频繁，请 ${waitText(userWait)}后再试`, userWait);
+      const device = devices.read(request, username);
+      if (kind === "login") {
+        const userWait = device
+          ? await count(perDevice, request, `auth-device:${device}`)
+          : await count(perUsername, request, `auth-user:${username}`);
+        if (userWait !== undefined) throw new RetryLater(`该账号登录尝试过于频繁，请 ${waitText(userWait)}后再试`, userWait);
+      }
+      return { succeeded: () => (device ? undefined : devices.issue(request, reply, username)) };
     },
     async reserveUpload(request, userId, reserved) {
       const filesWait = await count(uploads, request, `upload-files:${userId}`);
@@ -149,6 +164,52 @@ export async function registerLimiters(app: FastifyInstance, options: LimiterOpt
     },
     async close() {
       await redis?.quit().catch(() => {});
+    },
+  };
+}
+
+/** The key device cookies are signed with: derived from the server's secret, never the secret itself. */
+export function deviceCookieSecret(serverSecret: string): string {
+  return createHash("sha256").update(`omnilink device cookie\0${serverSecret}`).digest("base64url");
+}
+
+const DEVICE_COOKIE_MAX_AGE_S = 180 * 24 * 3600;
+
+/**
+ * Device cookies keep an account's owner able to sign in while someone else spends the account's
+ * login budget: without them, anyone who knows a username could lock its owner out by failing
+ * logins (the per-account limit is what stops password guessing spread over many addresses). A
+ * successful login or registration gives the browser a signed cookie naming the account; a login
+ * that shows it counts against that device's own budget instead of the shared one. A guesser has
+ * no such cookie (it is signed and HttpOnly), so guessing stays limited as before. One cookie per
+ * account, named by a hash of the username, its value a random device id bound to that hash (so
+ * one account's cookie cannot be renamed to another's). Clients that keep no cookies (the legacy
+ * client across origins, scripts) simply share the account's budget, as before.
+ */
+function deviceCookies() {
+  const hashOf = (username: string) => createHash("sha256").update(username).digest("base64url").slice(0, 22);
+  const nameOf = (hash: string) => `omnilink_device_${hash.slice(0, 16)}`;
+  return {
+    /** The device id of this account's cookie on the request, when it is there and verifies. */
+    read(request: FastifyRequest, username: string): string | undefined {
+      const hash = hashOf(username);
+      const raw = request.cookies[nameOf(hash)];
+      if (!raw) return undefined;
+      const { valid, value } = request.unsignCookie(raw);
+      if (!valid || !value) return undefined;
+      const [device, boundTo] = value.split(".");
+      return device && boundTo === hash ? device : undefined;
+    },
+    issue(request: FastifyRequest, reply: FastifyReply, username: string): void {
+      const hash = hashOf(username);
+      reply.setCookie(nameOf(hash), `${randomBytes(16).toString("base64url")}.${hash}`, {
+        signed: true,
+        httpOnly: true,
+        sameSite: "strict",
+        secure: request.protocol === "https",
+        path: "/",
+        maxAge: DEVICE_COOKIE_MAX_AGE_S,
+      });
     },
   };
 }

@@ -33,13 +33,13 @@ export async function registerTrpc(app: FastifyInstance, domain: DomainContext, 
     trpcOptions: {
       router: appRouter,
       maxBatchSize: options.maxBatchSize,
-      createContext: ({ req, info }) => {
+      createContext: ({ req, res, info }) => {
         if (info.calls.length > 1 && info.calls.some((call) => AUTH_ATTEMPTS.has(call.path))) {
           throw new TRPCError({ code: "BAD_REQUEST", message: "auth.login and auth.register cannot be batched: send them alone" });
         }
         // The attempt limits key on the request's client address (req.ip, proxy-aware per TRUST_PROXY).
         return createApiContext(domain, bearerToken(req.headers.authorization), {
-          admitAuth: (kind, username) => options.limiters.admitAuth(req, kind, username),
+          admitAuth: (kind, username) => options.limiters.admitAuth(req, res, kind, username),
         });
       },
       onError: logInternal,
@@ -61,7 +61,11 @@ export async function registerTrpc(app: FastifyInstance, domain: DomainContext, 
   return applyWSSHandler<AppRouter>({
     wss,
     router: appRouter,
-    createContext: async ({ res: ws, info }) => {
+    createContext: async ({ res, info }) => {
+      // The socket this server's `wss` accepted. tRPC 11.22's declarations name its type through
+      // the default export of "ws", which @types/ws's ESM entry does not resolve, so it reads as
+      // an unresolved type here; say what it is.
+      const ws = res as unknown as WebSocket;
       const ctx = await createApiContext(domain, info.connectionParams?.token, {
         socket: { subscriptions: 0, maxSubscriptions: options.maxSubscriptions },
         // Logins and registrations go over HTTP, where their limits apply; the socket is for signed-in calls.

@@ -1,7 +1,7 @@
 import { register } from "@omnilink/domain";
 import { describe, expect, it } from "vitest";
 import { startIsolatedServer, useTestServer } from "./helpers.js";
-import { httpLimits, legacyLogin, redisFromEnv, send, trpcLogin, uniqueChannel } from "./limits-helpers.js";
+import { cookiesOf, httpLimits, legacyLogin, redisFromEnv, send, trpcLogin, uniqueChannel } from "./limits-helpers.js";
 
 /*
  * Login and register attempts per client address and per username (AUTH_*), the same budget on the
@@ -70,6 +70,38 @@ describe("tRPC auth.login", () => {
     const ok = await trpcLogin(server.url, "127.0.0.7", erin.username, "secret123");
     expect(ok.status).toBe(200);
     expect((ok.json as unknown as { result: { data: { json: { user: { uuid: string } } } } }).result.data.json.user.uuid).toBe(erin.uuid);
+  });
+});
+
+describe("device cookies: someone failing logins cannot lock the owner out", () => {
+  it("a browser that signed in before keeps a budget of its own; guessers, other accounts' cookies and forged ones share the account's", async () => {
+    const [owner, other] = [await account("owner"), await account("other")];
+    // The owner signs in once from their browser (legacy route) and keeps its cookie.
+    const first = await legacyLogin(server.url, "127.0.1.1", owner.username, "secret123");
+    expect(first.json.code).toBe(200);
+    const ownerCookie = cookiesOf(first);
+    expect(ownerCookie).toMatch(/^omnilink_device_[\w-]+=/);
+    expect(String(first.headers["set-cookie"])).toMatch(/HttpOnly/i);
+    expect(String(first.headers["set-cookie"])).toMatch(/SameSite=Strict/i);
+    // Someone else spends the rest of the account's shared budget (3; that login was one) from elsewhere...
+    for (let i = 0; i < 2; i++) expect((await legacyLogin(server.url, "127.0.1.2", owner.username, "wrong-pw")).json.code).toBe(400);
+    expect((await legacyLogin(server.url, "127.0.1.2", owner.username, "secret123")).json.code).toBe(429);
+    // ...and the owner's browser still signs in, on both transports (its cookie is not renewed: it holds).
+    const again = await legacyLogin(server.url, "127.0.1.1", owner.username, "secret123", ownerCookie);
+    expect(again.json).toMatchObject({ code: 200, data: { uuid: owner.uuid } });
+    expect(again.headers["set-cookie"]).toBeUndefined();
+    expect((await trpcLogin(server.url, "127.0.1.1", owner.username, "secret123", ownerCookie)).status).toBe(200);
+    // The device's own budget is limited too: guessing with a stolen browser gets no further.
+    expect((await trpcLogin(server.url, "127.0.1.1", owner.username, "wrong-pw", ownerCookie)).status).toBe(400);
+    expect((await trpcLogin(server.url, "127.0.1.3", owner.username, "secret123", ownerCookie)).status).toBe(429);
+
+    // Another account's cookie, renamed to this account's, or altered, counts as none.
+    const otherCookie = cookiesOf(await legacyLogin(server.url, "127.0.1.4", other.username, "secret123"));
+    const [ownerName] = ownerCookie.split("=");
+    const renamed = `${ownerName}=${otherCookie.split("=").slice(1).join("=")}`;
+    expect((await legacyLogin(server.url, "127.0.1.4", owner.username, "secret123", renamed)).json.code).toBe(429);
+    const forged = ownerCookie.replace(/=(.)/, (_m, c: string) => `=${c === "A" ? "B" : "A"}`);
+    expect((await legacyLogin(server.url, "127.0.1.4", owner.username, "secret123", forged)).json.code).toBe(429);
   });
 });
 

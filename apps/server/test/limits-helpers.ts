@@ -36,7 +36,7 @@ export function send(
   baseUrl: string,
   from: string,
   path: string,
-  options: { method?: "GET" | "POST"; body?: unknown; token?: string } = {},
+  options: { method?: "GET" | "POST"; body?: unknown; token?: string; cookie?: string } = {},
 ): Promise<Answer> {
   const { port } = new URL(baseUrl);
   const body = options.body === undefined ? undefined : JSON.stringify(options.body);
@@ -53,6 +53,7 @@ export function send(
         headers: {
           ...(body === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(body) }),
           ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+          ...(options.cookie ? { cookie: options.cookie } : {}),
         },
       },
       (res) => {
@@ -75,13 +76,19 @@ export function send(
   });
 }
 
-/** A legacy POST /login from `from`. */
-export const legacyLogin = (baseUrl: string, from: string, username: string, password: string) =>
-  send(baseUrl, from, "/login", { body: { username, password } });
+/** A legacy POST /login from `from` (with the browser's `cookie` header, if any). */
+export const legacyLogin = (baseUrl: string, from: string, username: string, password: string, cookie?: string) =>
+  send(baseUrl, from, "/login", { body: { username, password }, ...(cookie ? { cookie } : {}) });
 
 /** A single (unbatched) tRPC auth.login from `from`, as superjson sends it. */
-export const trpcLogin = (baseUrl: string, from: string, username: string, password: string) =>
-  send(baseUrl, from, "/trpc/auth.login", { body: { json: { username, password } } });
+export const trpcLogin = (baseUrl: string, from: string, username: string, password: string, cookie?: string) =>
+  send(baseUrl, from, "/trpc/auth.login", { body: { json: { username, password } }, ...(cookie ? { cookie } : {}) });
+
+/** What a browser would send back of an answer's Set-Cookie headers (name=value pairs). */
+export function cookiesOf(answer: Answer): string {
+  const set = answer.headers["set-cookie"];
+  return (Array.isArray(set) ? set : set ? [set] : []).map((c) => c.split(";")[0]).join("; ");
+}
 
 export interface SlowSend {
   /** Milliseconds from the first byte to the server closing the connection. */

@@ -1,3 +1,3 @@
 export { appRouter, type AppRouter } from "./root.js";
 export { bearerToken, createApiContext } from "./context.js";
-export type { AuthAdmission } from "./trpc.js";
+export type { AuthAdmission, AuthAttempt } from "./trpc.js";

@@ -3,8 +3,16 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError } from "zod";
 
-/** Asked before a login or register runs; throws RATE_LIMITED when the client or the username is over its limit. */
-export type AuthAdmission = (kind: "login" | "register", username: string) => Promise<void>;
+/**
+ * Asked before a login or register runs; throws RATE_LIMITED when the client or the account is
+ * over its limit. The caller reports a success on the attempt it returns (the transport may then
+ * remember the client as one that has signed in to the account before).
+ */
+export type AuthAdmission = (kind: "login" | "register", username: string) => Promise<AuthAttempt>;
+
+export interface AuthAttempt {
+  succeeded(): void;
+}
 
 export interface ApiContext {
   domain: DomainContext;

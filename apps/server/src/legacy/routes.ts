@@ -67,7 +67,7 @@ export async function registerLegacyRoutes(app: FastifyInstance, domain: DomainC
         ...(r.public ? {} : { onRequest: requireToken }),
         handler: async (request, reply) => {
           try {
-            const routeEnv: RouteEnv = r.public ? { ...env, admitAuth: (kind, username) => options.limiters.admitAuth(request, kind, username) } : env;
+            const routeEnv: RouteEnv = r.public ? { ...env, admitAuth: (kind, username) => options.limiters.admitAuth(request, reply, kind, username) } : env;
             const out = await r.run(routeEnv, request.body, callers.get(request));
             return r.raw ? out : success(out);
           } catch (error) {

@@ -10,8 +10,10 @@ export const authRoutes: LegacyRoute[] = [
     // `binding:"required"` on both: empty or missing is HTTP 400 参数错误.
     bind: loginInput,
     handle: async (env, input) => {
-      await env.admitAuth?.("login", input.username);
-      return toLoginData(await login(env.domain, input));
+      const attempt = await env.admitAuth?.("login", input.username);
+      const session = await login(env.domain, input);
+      attempt?.succeeded();
+      return toLoginData(session);
     },
   }),
   publicRoute({
@@ -20,8 +22,10 @@ export const authRoutes: LegacyRoute[] = [
     bind: z.object({ username: str, password: str, nickname: str }),
     rules: registerInput,
     handle: async (env, input) => {
-      await env.admitAuth?.("register", input.username);
-      return toLoginData(await register(env.domain, input));
+      const attempt = await env.admitAuth?.("register", input.username);
+      const session = await register(env.domain, input);
+      attempt?.succeeded();
+      return toLoginData(session);
     },
   }),
   route({
