@@ -164,6 +164,42 @@ describe("read receipts (queries)", () => {
       alice.stop();
     }
   });
+
+  it("storm: marks racing an unfriending: every mark begun after the unfriending committed is refused and tells the peer nothing", async () => {
+    const { a, b } = await friendsWithSessions(t.ctx);
+    for (let i = 0; i < 30; i++) await send(t.ctx, a, b, `m${i}`);
+    const alice = listen(t.ctx, a);
+    await sleep(50);
+    let unfriendedAt = Infinity;
+    const unfriend = deleteFriend(t.ctx, a, { friendId: b }).then(() => (unfriendedAt = performance.now()));
+    // Marks one position further each (up to the last message), started one after the other while the unfriending runs
+    // and a few more after it has committed.
+    const mark = async (seq: number) => {
+      const startedAt = performance.now();
+      const outcome = await markSessionRead(t.ctx, b, { peerId: a, seq }).then(
+        (r) => ({ ok: true as const, readSeq: r.readSeq }),
+        (e: unknown) => ({ ok: false as const, error: e }),
+      );
+      return { startedAt, outcome };
+    };
+    const marks: ReturnType<typeof mark>[] = [];
+    let after = 0;
+    for (let seq = 1; after < 5; seq++) {
+      marks.push(mark(Math.min(seq, 30)));
+      if (unfriendedAt !== Infinity) after++;
+      await sleep(2);
+    }
+    const results = await Promise.all(marks);
+    await unfriend;
+    const late = results.filter((r) => r.startedAt > unfriendedAt);
+    expect(late.length).toBeGreaterThan(0);
+    for (const r of late) expect(r.outcome.ok).toBe(false);
+    await sleep(INTERVAL * 2);
+    // What alice heard is at most the furthest mark that got through.
+    const granted = Math.max(0, ...results.flatMap((r) => (r.outcome.ok ? [r.outcome.readSeq] : [])));
+    expect(Math.max(0, ...alice.updates.filter((x) => x.peerId === b).map((x) => x.upToSeq))).toBe(granted);
+    alice.stop();
+  });
 });
 
 describe("read receipts (live, two nodes)", () => {
